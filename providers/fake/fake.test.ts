@@ -1,0 +1,27 @@
+import { RetryableError } from '../../src/errors.ts';
+import { routeTableConformance } from '../../test/conformance/route-table.ts';
+import { FakeCloud } from './provider.ts';
+
+routeTableConformance('fake', async () => {
+  const cloud = new FakeCloud({ clusterNetworks: ['10.244.0.0/16'], tables: ['rtb-1'], quota: 50 });
+  const hosts = [1, 2, 3].map((i) => ({
+    host: { publicIp: `192.168.0.${i}` },
+    nextHop: { kind: 'instance' as const, id: `i-${i}` },
+  }));
+  for (const { host, nextHop } of hosts) cloud.addInstance(host.publicIp, nextHop);
+  return {
+    provider: cloud,
+    table: 'rtb-1',
+    clusterNetwork: '10.244.0.0/16',
+    hosts,
+    outsideHost: { publicIp: '172.16.0.9' },
+    setQuota: async (q) => cloud.setQuota('rtb-1', q),
+    seedForeignRoute: async (d, hop) => cloud.seedRoute('rtb-1', d, hop, false),
+    setPageSize: async () => {},
+    injectFaults: async ({ throttle = 0, serverErrors = 0 }) =>
+      cloud.injectFaults(...Array.from({ length: throttle + serverErrors }, () => new RetryableError('injected'))),
+    close: async () => {},
+  };
+}, {
+  'throttling and 5xx are survived by retries': 'the fake has no transport; it throws injected faults to the caller, which is what controller tests need',
+});

@@ -20,14 +20,12 @@ export interface Lease {
   readonly subnet: Cidr;
   readonly ipv6Subnet?: Cidr | undefined;
   readonly attrs: LeaseAttrs;
-  /** Epoch ms when the etcd lease expires; undefined for a reservation (no etcd lease). */
+  /** A key written without an etcd lease: never expires, never taken by another host. */
+  readonly reservation: boolean;
+  /** Epoch ms when the etcd lease expires, where the store knows it (always for this host's own lease). */
   readonly expiresAt?: number | undefined;
   /** etcd mod revision of the key (0 when not known). */
   readonly revision: number;
-}
-
-export function isReservation(lease: Pick<Lease, 'expiresAt'>): boolean {
-  return lease.expiresAt === undefined;
 }
 
 /** `10.5.52.0/24` (+ `fc00::/64`) → `10.5.52.0-24` (`&fc00::-64`). */
@@ -116,7 +114,7 @@ export function backendField(data: JsonValue | undefined, name: string): JsonVal
 
 export function describeLease(lease: Lease): string {
   return `${lease.key} (PublicIP ${lease.attrs.publicIp}, ${lease.attrs.backendType || 'no backend'}${
-    isReservation(lease) ? ', reservation' : ''
+    lease.reservation ? ', reservation' : ''
   })`;
 }
 

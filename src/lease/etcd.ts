@@ -1,0 +1,209 @@
+// Leases in etcd, bit-compatible with flannel: `<prefix>/subnets/<key>` holding
+// LeaseAttrs JSON, kept alive by a 24 h etcd lease; a key without an etcd lease is
+// a reservation. tartan's additions (`<prefix>/routes/…`) sit beside, never inside.
+import type { Etcd3, IKeyValue } from 'etcd3';
+import type { NetworkConfig } from '../config/network.ts';
+import { parseNetworkConfig } from '../config/network.ts';
+import { ConflictError, InvalidInputError, QuotaExceededError, errorMessage } from '../errors.ts';
+import { formatCidr } from '../net/cidr.ts';
+import { type Clock, realClock } from '../util/time.ts';
+import { planAcquire } from './acquire.ts';
+import { type JsonValue, type Lease, type LeaseAttrs, decodeLeaseAttrs, encodeLeaseAttrs, parseSubnetKey, subnetKey } from './lease.ts';
+import {
+  type AcquireRequest, type LeaseEvent, type LeaseHolder, type LeaseReader, type LeaseSnapshot, type NetworkConfigSource,
+  type RouteStatusStore, type SkippedLease, LeaseRevokedError,
+} from './store.ts';
+import { watchPrefix } from './etcd-watch.ts';
+
+export const DEFAULT_PREFIX = '/coreos.com/network';
+export const DEFAULT_LEASE_TTL_SECONDS = 24 * 60 * 60;
+const MAX_ACQUIRE_ATTEMPTS = 50;
+
+export interface EtcdLeaseStoreOptions {
+  readonly client: Etcd3;
+  readonly prefix?: string;
+  readonly leaseTtlSeconds?: number;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+}
+
+export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSource, RouteStatusStore {
+  readonly prefix: string;
+  readonly #client: Etcd3;
+  readonly #ttl: number;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #requests = new Map<string, number>();
+
+  constructor(opts: EtcdLeaseStoreOptions) {
+    this.#client = opts.client;
+    this.prefix = (opts.prefix ?? DEFAULT_PREFIX).replace(/\/+$/, '');
+    this.#ttl = opts.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
+    this.#clock = opts.clock ?? realClock;
+    this.#random = opts.random ?? Math.random;
+  }
+
+  get subnetsPrefix(): string {
+    return `${this.prefix}/subnets/`;
+  }
+
+  /** etcd requests made, by kind (for the bench's requests-per-acquisition figure). */
+  requestCounts(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.#requests);
+  }
+
+  async getNetworkConfig(_signal: AbortSignal): Promise<NetworkConfig> {
+    const key = `${this.prefix}/config`;
+    const text = await this.#count('get', () => this.#client.get(key).string());
+    if (text === null) throw new InvalidInputError(`etcd key ${key}`, undefined, 'network config not found; write flannel\'s JSON config there first');
+    return parseNetworkConfig(text, `etcd key ${key}`);
+  }
+
+  async list(_signal: AbortSignal): Promise<LeaseSnapshot> {
+    const res = await this.#count('range', () => this.#client.getAll().prefix(this.subnetsPrefix).exec());
+    const leases: Lease[] = [];
+    const skipped: SkippedLease[] = [];
+    for (const kv of res.kvs) {
+      const decoded = this.decode(kv);
+      if ('lease' in decoded) leases.push(decoded.lease);
+      else skipped.push(decoded.skipped);
+    }
+    return { leases, skipped, revision: Number(res.header.revision) };
+  }
+
+  /** A watched or listed key-value → a lease, or the reason it was skipped. */
+  decode(kv: IKeyValue): { lease: Lease } | { skipped: SkippedLease } {
+    const key = kv.key.toString('utf8').slice(this.subnetsPrefix.length);
+    try {
+      const { subnet, ipv6Subnet } = parseSubnetKey(key);
+      const attrs = decodeLeaseAttrs(key, kv.value.toString('utf8'));
+      return { lease: { key, subnet, ipv6Subnet, attrs, reservation: kv.lease === '0', revision: Number(kv.mod_revision) } };
+    } catch (err) {
+      return { skipped: { key, error: err instanceof Error ? err : new Error(String(err)) } };
+    }
+  }
+
+  async watch(opts: Parameters<LeaseReader['watch']>[0]): Promise<void> {
+    await watchPrefix({
+      client: this.#client,
+      prefix: this.subnetsPrefix,
+      fromRevision: opts.fromRevision,
+      signal: opts.signal,
+      clock: this.#clock,
+      onConnection: opts.onConnection,
+      relist: (signal) => this.list(signal),
+      onEvents: (raw, resync) => {
+        if (resync) {
+          opts.onEvents([{ type: 'resync', snapshot: resync }]);
+          return;
+        }
+        const events: LeaseEvent[] = raw.map((ev) => {
+          if (ev.type === 'delete') {
+            return { type: 'delete', key: ev.kv.key.toString('utf8').slice(this.subnetsPrefix.length), revision: Number(ev.kv.mod_revision) };
+          }
+          const decoded = this.decode(ev.kv);
+          return 'lease' in decoded ? { type: 'put', lease: decoded.lease } : { type: 'skipped', skipped: decoded.skipped };
+        });
+        opts.onEvents(events);
+      },
+    });
+  }
+
+  async acquire(config: NetworkConfig, req: AcquireRequest, signal: AbortSignal): Promise<Lease> {
+    const avoid = [];
+    for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
+      signal.throwIfAborted();
+      const snapshot = await this.list(signal);
+      const plan = planAcquire({ config, leases: snapshot.leases, req, avoid, random: this.#random });
+      for (const key of plan.deleteKeys) await this.#count('delete', () => this.#client.delete().key(this.subnetsPrefix + key).exec());
+      if (plan.kind === 'exhausted') {
+        throw new QuotaExceededError(`out of subnets: no free /${plan.pool.subnetLen} left in ${formatCidr(plan.pool.network)} between SubnetMin ${formatCidr(plan.pool.subnetMin)} and SubnetMax ${formatCidr(plan.pool.subnetMax)}`);
+      }
+      if (plan.kind === 'reuse') return await this.#write(plan.lease.key, req.attrs, { reservation: plan.lease.reservation, mustExist: true });
+      const key = subnetKey(plan.subnet, plan.ipv6Subnet);
+      try {
+        return await this.#write(key, req.attrs, { reservation: false, mustExist: false });
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        // Lost the race for this subnet to another host: flannel gives up here; we pick again.
+        avoid.push(plan.subnet);
+        await this.#clock.sleep(Math.floor(this.#random() * 20), signal);
+      }
+    }
+    throw new ConflictError(`could not acquire a subnet after ${MAX_ACQUIRE_ATTEMPTS} attempts: every choice was taken by another host first`);
+  }
+
+  async renew(lease: Lease, _signal: AbortSignal): Promise<Lease> {
+    if (lease.reservation) return lease;
+    return await this.#write(lease.key, lease.attrs, { reservation: false, mustExist: true });
+  }
+
+  /**
+   * Writes a lease key in one transaction: `version == 0` for a new lease,
+   * `version > 0` for a renewal/reuse (so a deleted key is never brought back).
+   * A reservation is rewritten without an etcd lease and stays a reservation.
+   */
+  async #write(key: string, attrs: LeaseAttrs, opts: { reservation: boolean; mustExist: boolean }): Promise<Lease> {
+    const fullKey = this.subnetsPrefix + key;
+    const value = encodeLeaseAttrs(attrs);
+    const grantedAt = this.#clock.now();
+    const leaseId = opts.reservation ? undefined : (await this.#count('leaseGrant', () => this.#client.leaseClient.leaseGrant({ TTL: this.#ttl }))).ID;
+    const previous = opts.mustExist ? await this.#count('range', () => this.#client.get(fullKey).exec()) : undefined;
+    const put = this.#client.put(fullKey).value(value);
+    if (leaseId) put.lease(leaseId);
+    const txn = this.#client.if(fullKey, 'Version', opts.mustExist ? '>' : '==', 0).then(put);
+    const res = await this.#count('txn', () => txn.commit());
+    if (!res.succeeded) {
+      if (leaseId) await this.#revoke(leaseId);
+      if (opts.mustExist) throw new LeaseRevokedError(key);
+      throw new ConflictError(`subnet ${key} was taken by another host first`);
+    }
+    const oldLease = previous?.kvs[0]?.lease;
+    if (oldLease && oldLease !== '0' && oldLease !== leaseId) await this.#revoke(oldLease);
+    const { subnet, ipv6Subnet } = parseSubnetKey(key);
+    return {
+      key, subnet, ipv6Subnet, attrs, reservation: opts.reservation, revision: Number(res.header.revision),
+      expiresAt: opts.reservation ? undefined : grantedAt + this.#ttl * 1000,
+    };
+  }
+
+  async #revoke(id: string): Promise<void> {
+    try {
+      await this.#count('leaseRevoke', () => this.#client.leaseClient.leaseRevoke({ ID: id }));
+    } catch (err) {
+      // The lease may already be gone; an orphan etcd lease expires on its own.
+      if (!/not found/i.test(errorMessage(err))) throw err;
+    }
+  }
+
+  // --- route status (controller → agents, audit) ---------------------------
+  get routesPrefix(): string {
+    return `${this.prefix}/routes/`;
+  }
+
+  async listRouteStatus(_signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>> {
+    const res = await this.#count('range', () => this.#client.getAll().prefix(this.routesPrefix).strings());
+    const out = new Map<string, JsonValue>();
+    for (const [k, v] of Object.entries(res)) {
+      try {
+        out.set(k.slice(this.routesPrefix.length), JSON.parse(v) as JsonValue);
+      } catch {
+        out.set(k.slice(this.routesPrefix.length), null);
+      }
+    }
+    return out;
+  }
+
+  async putRouteStatus(key: string, status: JsonValue, _signal: AbortSignal): Promise<void> {
+    await this.#count('put', () => this.#client.put(this.routesPrefix + key).value(JSON.stringify(status)).exec());
+  }
+
+  async deleteRouteStatus(key: string, _signal: AbortSignal): Promise<void> {
+    await this.#count('delete', () => this.#client.delete().key(this.routesPrefix + key).exec());
+  }
+
+  async #count<T>(kind: string, fn: () => Promise<T>): Promise<T> {
+    this.#requests.set(kind, (this.#requests.get(kind) ?? 0) + 1);
+    return await fn();
+  }
+}

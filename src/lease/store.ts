@@ -1,0 +1,74 @@
+// What the agent, the controller and the audit need from a lease store. Small,
+// separate abilities (STYLE.md: no wide Manager interface whose other half says
+// "unimplemented"): reading + watching, acquiring + renewing, the network config.
+import type { NetworkConfig } from '../config/network.ts';
+import type { Cidr } from '../net/cidr.ts';
+import type { JsonValue, Lease, LeaseAttrs } from './lease.ts';
+
+export interface SkippedLease {
+  readonly key: string;
+  readonly error: Error;
+}
+
+export interface LeaseSnapshot {
+  readonly leases: readonly Lease[];
+  /** Keys whose value did not parse: skipped with a warning, never fatal. */
+  readonly skipped: readonly SkippedLease[];
+  /** Store revision the snapshot is consistent at; watch from revision + 1. */
+  readonly revision: number;
+}
+
+export type LeaseEvent =
+  | { readonly type: 'put'; readonly lease: Lease }
+  | { readonly type: 'delete'; readonly key: string; readonly revision: number }
+  | { readonly type: 'skipped'; readonly skipped: SkippedLease }
+  /** The watch could not resume (compaction): here is the whole set again. */
+  | { readonly type: 'resync'; readonly snapshot: LeaseSnapshot };
+
+export interface WatchOptions {
+  readonly fromRevision: number;
+  readonly signal: AbortSignal;
+  readonly onEvents: (events: readonly LeaseEvent[]) => void;
+  /** Told when the connection to the store drops and when it is back. */
+  readonly onConnection?: (connected: boolean, err?: Error) => void;
+}
+
+export interface LeaseReader {
+  list(signal: AbortSignal): Promise<LeaseSnapshot>;
+  /** Streams changes until the signal aborts; resumes by revision after disconnects. */
+  watch(opts: WatchOptions): Promise<void>;
+}
+
+export interface AcquireRequest {
+  readonly attrs: LeaseAttrs;
+  /** The subnets of the previous subnet.env, tried before a random free one. */
+  readonly previous?: { readonly subnet?: Cidr | undefined; readonly ipv6Subnet?: Cidr | undefined } | undefined;
+}
+
+export interface LeaseHolder {
+  /** flannel's order: own PublicIP's lease → previous subnet → random among the first 100 free. */
+  acquire(config: NetworkConfig, req: AcquireRequest, signal: AbortSignal): Promise<Lease>;
+  /** Extends the lease (a new etcd lease); throws LeaseRevokedError when the key is gone. */
+  renew(lease: Lease, signal: AbortSignal): Promise<Lease>;
+}
+
+export interface NetworkConfigSource {
+  getNetworkConfig(signal: AbortSignal): Promise<NetworkConfig>;
+}
+
+/** Route status the controller publishes per lease (`<prefix>/routes/<subnet-key>`). */
+export interface RouteStatusStore {
+  listRouteStatus(signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>>;
+  putRouteStatus(key: string, status: JsonValue, signal: AbortSignal): Promise<void>;
+  deleteRouteStatus(key: string, signal: AbortSignal): Promise<void>;
+}
+
+/** This host's own lease was deleted by someone else: flanneld exits, so do we. */
+export class LeaseRevokedError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`lease ${key} has been revoked (its key was deleted from the store)`);
+    this.name = 'LeaseRevokedError';
+    this.key = key;
+  }
+}

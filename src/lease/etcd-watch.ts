@@ -62,6 +62,8 @@ async function watchUntilBroken(
       opts.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
     });
   } finally {
-    await watcher.cancel().catch(() => {});
+    // etcd3's cancel() waits for an 'end' that a server-cancelled watcher never
+    // sends (compaction), so it is bounded here rather than awaited forever.
+    await Promise.race([watcher.cancel().catch(() => {}), opts.clock.sleep(1000).catch(() => {})]);
   }
 }

@@ -1,0 +1,167 @@
+// The agent's lease lifecycle: prepare the backend, acquire (or keep) this host's
+// subnet, write subnet.env, then three loops until the root signal aborts:
+// watch the lease set, renew the lease before it expires, and reconcile the
+// kernel with every peer (woken by events, plus a periodic resync).
+// Shutdown removes nothing: the lease and the kernel state stay for a hitless restart.
+import type { NetworkConfig } from '../config/network.ts';
+import { errorMessage } from '../errors.ts';
+import { type Lease, LeaseSet, LeaseRevokedError, type LeaseHolder, type LeaseReader } from '../lease/index.ts';
+import type { Logger } from '../observe/log.ts';
+import { type Clock, realClock } from '../util/time.ts';
+import { Wakeup } from '../util/wakeup.ts';
+import type { Backend, ExternalInterface } from './backend.ts';
+import { readSubnetEnv, writeSubnetEnv } from './subnet-env.ts';
+
+export interface AgentOptions {
+  readonly store: LeaseReader & LeaseHolder;
+  readonly config: NetworkConfig;
+  readonly iface: ExternalInterface;
+  readonly backend: Backend;
+  readonly subnetFile: string;
+  readonly ipMasq: boolean;
+  /** Applies (or removes) the masquerade rules; absent where nothing is programmed. */
+  readonly applyIpMasq?: ((enable: boolean, lease: Lease, signal: AbortSignal) => Promise<void>) | undefined;
+  readonly renewMarginMs: number;
+  readonly renewRetryMs?: number;
+  readonly resyncMs: number;
+  readonly log: Logger;
+  readonly clock?: Clock;
+}
+
+export interface AgentState {
+  ready: boolean;
+  lease?: Lease | undefined;
+  lastReconcileAt?: number | undefined;
+  lastError?: string | undefined;
+}
+
+export class Agent {
+  readonly state: AgentState = { ready: false };
+  readonly leases = new LeaseSet();
+  readonly #opts: AgentOptions;
+  readonly #clock: Clock;
+  readonly #wake = new Wakeup();
+
+  constructor(opts: AgentOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? realClock;
+  }
+
+  /** Runs until `signal` aborts (resolves) or this host's lease is revoked (rejects). */
+  async run(signal: AbortSignal): Promise<void> {
+    const lease = await this.#start(signal);
+    const inner = new AbortController();
+    const stop = (): void => inner.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.all([
+        this.#watch(inner.signal),
+        this.#renewLoop(lease, inner.signal),
+        this.#reconcileLoop(lease, inner.signal),
+      ].map((p) => p.catch((err: unknown) => {
+        inner.abort(err);
+        throw err;
+      })));
+    } catch (err) {
+      if (signal.aborted && !(err instanceof LeaseRevokedError)) return;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  async #start(signal: AbortSignal): Promise<Lease> {
+    const { config, iface, backend, log } = this.#opts;
+    const prepared = await backend.prepare(signal);
+    const previous = readSubnetEnv(this.#opts.subnetFile);
+    const lease = await this.#opts.store.acquire(config, {
+      attrs: {
+        publicIp: iface.publicIp,
+        publicIpv6: config.ipv6 ? iface.publicIpv6 : undefined,
+        backendType: backend.type,
+        backendData: prepared.backendData,
+        backendV6Data: config.ipv6 ? prepared.backendV6Data : undefined,
+      },
+      previous: previous ? { subnet: previous.subnet, ipv6Subnet: previous.ipv6Subnet } : undefined,
+    }, signal);
+    this.state.lease = lease;
+    log.info({ lease: lease.key, publicIp: iface.publicIp, iface: iface.name, reservation: lease.reservation }, 'acquired lease');
+    await backend.activate({ subnet: lease.subnet, ipv6Subnet: lease.ipv6Subnet }, signal);
+    await this.#opts.applyIpMasq?.(this.#opts.ipMasq, lease, signal);
+    writeSubnetEnv(this.#opts.subnetFile, {
+      network: config.ipv4?.network,
+      subnet: lease.subnet,
+      ipv6Network: config.ipv6?.network,
+      ipv6Subnet: lease.ipv6Subnet,
+      mtu: prepared.mtu,
+      ipMasq: this.#opts.ipMasq,
+    });
+    this.state.ready = true;
+    log.info({ file: this.#opts.subnetFile, mtu: prepared.mtu }, 'wrote subnet file');
+    return lease;
+  }
+
+  async #watch(signal: AbortSignal): Promise<void> {
+    const snapshot = await this.#opts.store.list(signal);
+    this.leases.reset(snapshot);
+    this.#warnSkipped();
+    this.leases.onChange(() => this.#wake.wake());
+    this.#wake.wake();
+    await this.#opts.store.watch({
+      fromRevision: snapshot.revision + 1,
+      signal,
+      onEvents: (events) => {
+        this.leases.apply(events);
+        for (const ev of events) if (ev.type === 'skipped') this.#warnSkipped([ev.skipped]);
+      },
+      onConnection: (connected, err) => {
+        this.leases.setConnected(connected);
+        if (!connected) this.#opts.log.warn({ err: err && errorMessage(err) }, 'lost the lease store; the data plane stays as it is');
+        else this.#opts.log.info('lease store watch connected');
+      },
+    });
+  }
+
+  #warnSkipped(list = this.leases.skipped()): void {
+    for (const s of list) this.#opts.log.warn({ lease: s.key, err: s.error.message }, 'skipping a lease that does not parse');
+  }
+
+  async #renewLoop(initial: Lease, signal: AbortSignal): Promise<void> {
+    let lease = initial;
+    while (!signal.aborted && !lease.reservation && lease.expiresAt !== undefined) {
+      const dueIn = Math.max(0, lease.expiresAt - this.#opts.renewMarginMs - this.#clock.now());
+      await this.#clock.sleep(dueIn, signal);
+      try {
+        lease = await this.#opts.store.renew(lease, signal);
+        this.state.lease = lease;
+        this.#opts.log.info({ lease: lease.key, expiresAt: new Date(lease.expiresAt ?? 0).toISOString() }, 'renewed lease');
+      } catch (err) {
+        if (err instanceof LeaseRevokedError || signal.aborted) throw err;
+        this.#opts.log.error({ lease: lease.key, err: errorMessage(err) }, 'lease renewal failed; retrying');
+        await this.#clock.sleep(this.#opts.renewRetryMs ?? 60_000, signal);
+      }
+    }
+  }
+
+  async #reconcileLoop(own: Lease, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const why = await this.#wake.wait(signal, this.#opts.resyncMs, 0, this.#clock);
+      if (this.leases.synced && !this.leases.get(own.key)) {
+        this.#opts.log.error({ lease: own.key }, 'this host\'s lease was deleted from the store; exiting');
+        throw new LeaseRevokedError(own.key);
+      }
+      if (!this.leases.synced) continue;
+      const peers = this.leases.all().filter((l) => l.key !== own.key);
+      try {
+        // A lease event diffs against what was applied; the periodic resync reads the kernel.
+        await this.#opts.backend.reconcile(peers, signal, { observe: why === 'timeout' });
+        this.state.lastReconcileAt = this.#clock.now();
+        this.state.lastError = undefined;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        this.state.lastError = errorMessage(err);
+        this.#opts.log.error({ err: errorMessage(err), trigger: why }, 'kernel reconcile failed; will retry at the next resync');
+      }
+    }
+  }
+}

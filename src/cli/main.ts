@@ -1,0 +1,45 @@
+// The one binary. Subcommands are wired here explicitly (no import side effects);
+// one root AbortController, aborted by SIGTERM/SIGINT, reaches every loop.
+import { InvalidInputError, errorMessage } from '../errors.ts';
+import { LeaseRevokedError } from '../lease/store.ts';
+import { runAgent } from './agent.ts';
+import { runDockerOpts } from './docker-opts.ts';
+
+type Command = (argv: readonly string[], signal: AbortSignal) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  agent: { run: runAgent, summary: "hold this host's subnet lease, write subnet.env, program the kernel for every peer" },
+  'docker-opts': { run: (argv) => runDockerOpts(argv), summary: 'subnet.env → Docker daemon options (mk-docker-opts)' },
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    const list = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`).join('\n');
+    const out = `Usage: tartan <command> [flags]   (tartan <command> --help for its flags)\n\nCommands:\n${list}\n`;
+    if (name === undefined || name === '--help' || name === 'help') {
+      process.stdout.write(out);
+      return name === undefined ? 2 : 0;
+    }
+    process.stderr.write(`tartan: unknown command ${JSON.stringify(name)}\n\n${out}`);
+    return 2;
+  }
+  const root = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => root.abort(new Error(`received ${sig}`));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    return await command.run(rest, root.signal);
+  } catch (err) {
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: errorMessage(err), error: err instanceof Error ? err.name : 'Error' })}\n`);
+    if (err instanceof InvalidInputError) return 2;
+    if (err instanceof LeaseRevokedError) return 3;
+    return 1;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,124 @@
+// The agent's lifecycle in-process against a real etcd, with a recording backend
+// (the kernel backends have their own tests in namespaces).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
+import { Agent } from '../../src/agent/agent.ts';
+import type { Backend } from '../../src/agent/backend.ts';
+import { parseNetworkConfig } from '../../src/config/network.ts';
+import { EtcdLeaseStore, LeaseRevokedError, createEtcdClient, type Lease } from '../../src/lease/index.ts';
+import { silentLogger } from '../../src/observe/log.ts';
+import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+
+class RecordingBackend implements Backend {
+  readonly type = 'vxlan';
+  peers: string[] = [];
+  calls: { observe: boolean }[] = [];
+  activated: string | undefined;
+  async prepare() {
+    return { backendData: { VNI: 1, VtepMAC: '02:00:00:00:00:01' }, mtu: 1450 };
+  }
+  async activate(own: { subnet: { addr: bigint } }) {
+    this.activated = String(own.subnet.addr);
+  }
+  async reconcile(peers: readonly Lease[], _signal: AbortSignal, opts?: { observe?: boolean }) {
+    this.peers = peers.map((p) => p.key).sort();
+    this.calls.push({ observe: opts?.observe === true });
+  }
+}
+
+const iface = (ip: string) => ({ name: 'eth0', index: 2, mtu: 1500, ipv4: ip, publicIp: ip });
+
+describe('agent lifecycle (etcd mode)', () => {
+  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
+  let client: Etcd3;
+  before(async () => {
+    etcd = await sharedEtcd();
+    client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  });
+  after(async () => {
+    client.close();
+    await etcd.close();
+  });
+
+  const setup = (label: string, ttl?: number) => {
+    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl });
+    const dir = mkdtempSync(join(tmpdir(), 'tartan-agent-'));
+    const config = parseNetworkConfig('{"Network":"10.100.0.0/16"}');
+    return { store, config, subnetFile: join(dir, 'subnet.env') };
+  };
+  const agentFor = (s: ReturnType<typeof setup>, ip: string, backend: Backend, extra: Partial<ConstructorParameters<typeof Agent>[0]> = {}) =>
+    new Agent({ store: s.store, config: s.config, iface: iface(ip), backend, subnetFile: s.subnetFile, ipMasq: true, renewMarginMs: 60_000, resyncMs: 200, log: silentLogger(), ...extra });
+
+  test('writes subnet.env, sees peers come and go, resyncs, and keeps the lease on shutdown', async () => {
+    const s = setup('life');
+    const backend = new RecordingBackend();
+    const agent = agentFor(s, '192.168.10.1', backend);
+    const ac = new AbortController();
+    const running = agent.run(ac.signal);
+    await waitFor(() => agent.state.ready, 'ready');
+    const own = agent.state.lease!;
+    assert.equal(
+      readFileSync(s.subnetFile, 'utf8'),
+      `FLANNEL_NETWORK=10.100.0.0/16\nFLANNEL_SUBNET=${own.key.replace(/0-24$/, '1/24')}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`,
+    );
+    const peer = await s.store.acquire(s.config, { attrs: { publicIp: '192.168.10.2', backendType: 'vxlan' } }, ac.signal);
+    await waitFor(() => backend.peers.includes(peer.key), 'peer programmed');
+    assert.ok(!backend.peers.includes(own.key), 'own lease is not a peer');
+    await client.delete().key(`${s.store.subnetsPrefix}${peer.key}`);
+    await waitFor(() => backend.peers.length === 0, 'peer removed');
+    await waitFor(() => backend.calls.some((c) => c.observe), 'a periodic resync reads the kernel');
+    ac.abort();
+    await running;
+    const after = await s.store.list(new AbortController().signal);
+    assert.ok(after.leases.some((l) => l.key === own.key), 'lease left in place after shutdown');
+  });
+
+  test("this host's lease deleted by someone → run() rejects with LeaseRevokedError", async () => {
+    const s = setup('revoked');
+    const agent = agentFor(s, '192.168.11.1', new RecordingBackend());
+    const ac = new AbortController();
+    const running = agent.run(ac.signal);
+    await waitFor(() => agent.state.ready, 'ready');
+    await client.delete().key(`${s.store.subnetsPrefix}${agent.state.lease!.key}`);
+    await assert.rejects(running, LeaseRevokedError);
+    ac.abort();
+  });
+
+  test('renews at expiry − margin', async () => {
+    const s = setup('renew', 125);
+    const agent = agentFor(s, '192.168.12.1', new RecordingBackend(), { renewMarginMs: 123_000 });
+    const ac = new AbortController();
+    const running = agent.run(ac.signal);
+    await waitFor(() => agent.state.ready, 'ready');
+    const first = agent.state.lease!.expiresAt!;
+    await waitFor(() => (agent.state.lease?.expiresAt ?? 0) > first, 'renewed', 8000);
+    ac.abort();
+    await running;
+  });
+
+  test('a restart with the same PublicIP keeps the subnet (and reads the previous subnet.env)', async () => {
+    const s = setup('restart');
+    const run = async () => {
+      const agent = agentFor(s, '192.168.13.1', new RecordingBackend());
+      const ac = new AbortController();
+      const running = agent.run(ac.signal);
+      await waitFor(() => agent.state.ready, 'ready');
+      ac.abort();
+      await running;
+      return agent.state.lease!.key;
+    };
+    assert.equal(await run(), await run());
+  });
+});
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -6,7 +6,7 @@ export class CallCounter {
 
   record(operation: string, result: string): void {
     let byResult = this.#counts.get(operation);
-    if (!byResult) this.#counts.set(operation, (byResult = new Map()));
+    if (!byResult) this.#counts.set(operation, (byResult = new Map<string, number>()));
     byResult.set(result, (byResult.get(result) ?? 0) + 1);
   }
 

@@ -1,7 +1,7 @@
 // `tartan agent`: this host's lease, subnet.env and kernel data plane.
 import { readFileSync } from 'node:fs';
 import { Agent } from '../agent/agent.ts';
-import { backendFactories } from '../agent/backends/index.ts';
+import { backendFactory } from '../agent/backends/index.ts';
 import { type FlagSpec, bool, list, num, parseFlags, renderHelp, str } from '../config/flags.ts';
 import { type NetworkConfig, parseNetworkConfig } from '../config/network.ts';
 import { InvalidInputError } from '../errors.ts';
@@ -44,10 +44,7 @@ export async function runAgent(argv: readonly string[], signal: AbortSignal): Pr
   const { client, store } = etcdStoreFromFlags(values, { leaseTtlSeconds: num(values, 'subnet-lease-ttl') / 1000 });
   try {
     const config = await loadConfig(str(values, 'net-config-path'), () => store.getNetworkConfig(signal));
-    const factory = backendFactories[config.backend.type];
-    if (!factory) {
-      throw new InvalidInputError('Backend.Type', config.backend.type, `is not supported by the agent (supported: ${Object.keys(backendFactories).join(', ')})`);
-    }
+    const factory = backendFactory(config.backend.type);
     const canReach = str(values, 'iface-can-reach');
     const iface = chooseExternalInterface(await observeInterfaces(), {
       ifaces: list(values, 'iface'),

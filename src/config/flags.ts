@@ -57,9 +57,14 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
     const fromEnv = env[envName(spec.name)];
     if (given) values[spec.name] = convert(spec, given, `--${spec.name}`);
     else if (fromEnv !== undefined && fromEnv !== '') values[spec.name] = convert(spec, [fromEnv], envName(spec.name));
-    else values[spec.name] = spec.default === undefined ? undefined : (Array.isArray(spec.default) ? [...spec.default] : spec.default) as FlagValue;
+    else values[spec.name] = spec.default === undefined ? undefined : defaultValue(spec.default);
   }
   return { values: Object.freeze(values), positionals };
+}
+
+function defaultValue(value: FlagSpec['default']): FlagValue {
+  if (Array.isArray(value)) return [...(value as readonly string[])];
+  return value as Exclude<FlagSpec['default'], readonly string[]>;
 }
 
 function convert(spec: FlagSpec, given: readonly string[], field: string): FlagValue {

@@ -50,7 +50,7 @@ async function watchUntilBroken(
   try {
     return await new Promise<'aborted' | 'broken'>((resolve) => {
       watcher.on('data', (res) => {
-        const events = res.events.map((ev) => ({ type: ev.type === 'Delete' ? 'delete' : 'put', kv: ev.kv }) as RawEvent);
+        const events = res.events.map((ev): RawEvent => ({ type: ev.type === 'Delete' ? 'delete' : 'put', kv: ev.kv }));
         if (events.length > 0) opts.onEvents(events);
         advance(Number(res.header.revision) + 1);
       });

@@ -5,7 +5,7 @@ import type { Etcd3 } from 'etcd3';
 import { parseNetworkConfig } from '../../src/config/network.ts';
 import { InvalidInputError, QuotaExceededError } from '../../src/errors.ts';
 import { EtcdLeaseStore, LeaseRevokedError, LeaseSet, createEtcdClient, type LeaseEvent } from '../../src/lease/index.ts';
-import { formatCidr, parseCidr } from '../../src/net/cidr.ts';
+import { parseCidr } from '../../src/net/cidr.ts';
 import { sharedEtcd, startEtcd, uniquePrefix } from '../support/etcd.ts';
 
 const attrs = (publicIp: string) => ({ publicIp, backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: '8e:5a:0d:07:0f:0d' } });
@@ -74,7 +74,7 @@ describe('etcd lease store', () => {
     assert.equal(owner.reservation, true);
     const kv = (await client.get(`${s.subnetsPrefix}10.40.2.0-24`).exec()).kvs[0];
     assert.equal(kv?.lease, '0', 'still a reservation: no etcd lease attached');
-    assert.equal(JSON.parse(kv.value.toString()).BackendData.VtepMAC, '8e:5a:0d:07:0f:0d');
+    assert.match(kv.value.toString(), /"VtepMAC":"8e:5a:0d:07:0f:0d"/);
     assert.equal(await s.renew(owner, signal), owner);
   });
 
@@ -191,4 +191,3 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): P
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-void formatCidr;

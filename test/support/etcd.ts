@@ -46,11 +46,10 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
       '--initial-cluster', `tartan-test=http://${host}:${peerPort}`,
       '--log-level', 'error', '--logger', 'zap',
     ];
-    const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, 'etcd', ...args]] : ['etcd', args];
-    const started = spawnTracked(cmd, argv as string[]);
+    const started = opts.netns ? spawnTracked('ip', ['netns', 'exec', opts.netns, 'etcd', ...args]) : spawnTracked('etcd', args);
     const output = collectOutput(started);
     child = started;
-    await waitHealthy(endpoint, started, output.text, opts.netns);
+    await waitHealthy(endpoint, started, () => output.text(), opts.netns);
   };
 
   await launch();

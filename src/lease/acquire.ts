@@ -2,11 +2,13 @@
 // 1. a lease with our PublicIP that still fits the config is reused (one that no
 //    longer fits is deleted, unless it is a reservation: that is an operator's error);
 // 2. else the subnet of the previous subnet.env, if it is free and fits;
-// 3. else a random one among the first 100 free subnets.
+// 3. else a random one among the first 100 free subnets. After a lost create
+//    race the window doubles per retry (200, 400, …), so a thousand hosts starting
+//    at once stop colliding on the same hundred subnets.
 import type { NetworkConfig, SubnetPool } from '../config/network.ts';
 import { InvalidInputError } from '../errors.ts';
 import { type Cidr, equalCidr, formatCidr, overlaps } from '../net/cidr.ts';
-import { fitsPool, pickFreeSubnet } from './allocate.ts';
+import { MAX_CANDIDATES, fitsPool, pickFreeSubnet } from './allocate.ts';
 import type { Lease } from './lease.ts';
 import type { AcquireRequest } from './store.ts';
 
@@ -22,6 +24,8 @@ export interface PlanAcquireInput {
   /** Subnets to leave out (lost a create race on them already). */
   readonly avoid?: readonly Cidr[];
   readonly random?: () => number;
+  /** How many create races this acquisition lost so far (widens the random window). */
+  readonly lostRaces?: number;
 }
 
 export function planAcquire(input: PlanAcquireInput): AcquirePlan {
@@ -44,10 +48,11 @@ export function planAcquire(input: PlanAcquireInput): AcquirePlan {
     const v6ok = !config.ipv6 || (prev.ipv6Subnet && fitsPool(config.ipv6, prev.ipv6Subnet) && isFree(prev.ipv6Subnet, taken));
     if (v6ok) return { kind: 'create', subnet: prev.subnet, ipv6Subnet: config.ipv6 ? prev.ipv6Subnet : undefined, deleteKeys };
   }
-  const subnet = pickFreeSubnet(v4, taken, input.random);
+  const window = MAX_CANDIDATES * 2 ** Math.min(input.lostRaces ?? 0, 6);
+  const subnet = pickFreeSubnet(v4, taken, input.random, window);
   if (!subnet) return { kind: 'exhausted', pool: v4, deleteKeys };
   if (!config.ipv6) return { kind: 'create', subnet, deleteKeys };
-  const ipv6Subnet = pickFreeSubnet(config.ipv6, taken, input.random);
+  const ipv6Subnet = pickFreeSubnet(config.ipv6, taken, input.random, window);
   if (!ipv6Subnet) return { kind: 'exhausted', pool: config.ipv6, deleteKeys };
   return { kind: 'create', subnet, ipv6Subnet, deleteKeys };
 }

@@ -19,6 +19,11 @@ export const DEFAULT_PREFIX = '/coreos.com/network';
 export const DEFAULT_LEASE_TTL_SECONDS = 24 * 60 * 60;
 const MAX_ACQUIRE_ATTEMPTS = 50;
 
+interface Grant {
+  readonly id: string;
+  readonly expiresAt: number;
+}
+
 export interface EtcdLeaseStoreOptions {
   readonly client: Etcd3;
   readonly prefix?: string;
@@ -111,59 +116,81 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
 
   async acquire(config: NetworkConfig, req: AcquireRequest, signal: AbortSignal): Promise<Lease> {
     const avoid = [];
-    for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
-      signal.throwIfAborted();
-      const snapshot = await this.list(signal);
-      const plan = planAcquire({ config, leases: snapshot.leases, req, avoid, random: this.#random });
-      for (const key of plan.deleteKeys) await this.#count('delete', () => this.#client.delete().key(this.subnetsPrefix + key).exec());
-      if (plan.kind === 'exhausted') {
-        throw new QuotaExceededError(`out of subnets: no free /${plan.pool.subnetLen} left in ${formatCidr(plan.pool.network)} between SubnetMin ${formatCidr(plan.pool.subnetMin)} and SubnetMax ${formatCidr(plan.pool.subnetMax)}`);
+    // One etcd lease serves every attempt; it is revoked if no attempt uses it.
+    let grant: Grant | undefined;
+    try {
+      for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
+        signal.throwIfAborted();
+        const snapshot = await this.list(signal);
+        const plan = planAcquire({ config, leases: snapshot.leases, req, avoid, random: this.#random, lostRaces: avoid.length });
+        for (const key of plan.deleteKeys) await this.#count('delete', () => this.#client.delete().key(this.subnetsPrefix + key).exec());
+        if (plan.kind === 'exhausted') {
+          throw new QuotaExceededError(`out of subnets: no free /${plan.pool.subnetLen} left in ${formatCidr(plan.pool.network)} between SubnetMin ${formatCidr(plan.pool.subnetMin)} and SubnetMax ${formatCidr(plan.pool.subnetMax)}`);
+        }
+        const reservation = plan.kind === 'reuse' && plan.lease.reservation;
+        if (!reservation) grant ??= await this.#grant();
+        if (plan.kind === 'reuse') {
+          const lease = await this.#write(plan.lease.key, req.attrs, { grant: reservation ? undefined : grant, mustExist: true });
+          grant = undefined;
+          return lease;
+        }
+        try {
+          const lease = await this.#write(subnetKey(plan.subnet, plan.ipv6Subnet), req.attrs, { grant, mustExist: false });
+          grant = undefined;
+          return lease;
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+          // Lost the race for this subnet to another host: flannel gives up here; we pick again.
+          avoid.push(plan.subnet);
+          await this.#clock.sleep(Math.floor(this.#random() * 20), signal);
+        }
       }
-      if (plan.kind === 'reuse') return await this.#write(plan.lease.key, req.attrs, { reservation: plan.lease.reservation, mustExist: true });
-      const key = subnetKey(plan.subnet, plan.ipv6Subnet);
-      try {
-        return await this.#write(key, req.attrs, { reservation: false, mustExist: false });
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        // Lost the race for this subnet to another host: flannel gives up here; we pick again.
-        avoid.push(plan.subnet);
-        await this.#clock.sleep(Math.floor(this.#random() * 20), signal);
-      }
+      throw new ConflictError(`could not acquire a subnet after ${MAX_ACQUIRE_ATTEMPTS} attempts: every choice was taken by another host first`);
+    } finally {
+      if (grant) await this.#revoke(grant.id);
     }
-    throw new ConflictError(`could not acquire a subnet after ${MAX_ACQUIRE_ATTEMPTS} attempts: every choice was taken by another host first`);
   }
 
   async renew(lease: Lease, _signal: AbortSignal): Promise<Lease> {
     if (lease.reservation) return lease;
-    return await this.#write(lease.key, lease.attrs, { reservation: false, mustExist: true });
+    const grant = await this.#grant();
+    try {
+      return await this.#write(lease.key, lease.attrs, { grant, mustExist: true });
+    } catch (err) {
+      await this.#revoke(grant.id);
+      throw err;
+    }
+  }
+
+  async #grant(): Promise<Grant> {
+    const at = this.#clock.now();
+    const res = await this.#count('leaseGrant', () => this.#client.leaseClient.leaseGrant({ TTL: this.#ttl }));
+    return { id: res.ID, expiresAt: at + this.#ttl * 1000 };
   }
 
   /**
    * Writes a lease key in one transaction: `version == 0` for a new lease,
    * `version > 0` for a renewal/reuse (so a deleted key is never brought back).
-   * A reservation is rewritten without an etcd lease and stays a reservation.
+   * Without a grant the key has no etcd lease: a reservation stays a reservation.
+   * The etcd lease the key held before is revoked once the new one is in place.
    */
-  async #write(key: string, attrs: LeaseAttrs, opts: { reservation: boolean; mustExist: boolean }): Promise<Lease> {
+  async #write(key: string, attrs: LeaseAttrs, opts: { grant: Grant | undefined; mustExist: boolean }): Promise<Lease> {
     const fullKey = this.subnetsPrefix + key;
-    const value = encodeLeaseAttrs(attrs);
-    const grantedAt = this.#clock.now();
-    const leaseId = opts.reservation ? undefined : (await this.#count('leaseGrant', () => this.#client.leaseClient.leaseGrant({ TTL: this.#ttl }))).ID;
     const previous = opts.mustExist ? await this.#count('range', () => this.#client.get(fullKey).exec()) : undefined;
-    const put = this.#client.put(fullKey).value(value);
-    if (leaseId) put.lease(leaseId);
+    const put = this.#client.put(fullKey).value(encodeLeaseAttrs(attrs));
+    if (opts.grant) put.lease(opts.grant.id);
     const txn = this.#client.if(fullKey, 'Version', opts.mustExist ? '>' : '==', 0).then(put);
     const res = await this.#count('txn', () => txn.commit());
     if (!res.succeeded) {
-      if (leaseId) await this.#revoke(leaseId);
       if (opts.mustExist) throw new LeaseRevokedError(key);
       throw new ConflictError(`subnet ${key} was taken by another host first`);
     }
     const oldLease = previous?.kvs[0]?.lease;
-    if (oldLease && oldLease !== '0' && oldLease !== leaseId) await this.#revoke(oldLease);
+    if (oldLease && oldLease !== '0' && oldLease !== opts.grant?.id) await this.#revoke(oldLease);
     const { subnet, ipv6Subnet } = parseSubnetKey(key);
     return {
-      key, subnet, ipv6Subnet, attrs, reservation: opts.reservation, revision: Number(res.header.revision),
-      expiresAt: opts.reservation ? undefined : grantedAt + this.#ttl * 1000,
+      key, subnet, ipv6Subnet, attrs, reservation: !opts.grant, revision: Number(res.header.revision),
+      expiresAt: opts.grant?.expiresAt,
     };
   }
 

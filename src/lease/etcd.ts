@@ -82,7 +82,7 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     try {
       const { subnet, ipv6Subnet } = parseSubnetKey(key);
       const attrs = decodeLeaseAttrs(key, kv.value.toString('utf8'));
-      return { lease: { key, subnet, ipv6Subnet, attrs, reservation: kv.lease === '0', revision: Number(kv.mod_revision) } };
+      return { lease: { key, subnet, ipv6Subnet, attrs, reservation: kv.lease === '0', revision: Number(kv.mod_revision), createdRevision: Number(kv.create_revision) } };
     } catch (err) {
       return { skipped: { key, error: err instanceof Error ? err : new Error(String(err)) } };
     }

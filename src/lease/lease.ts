@@ -26,6 +26,8 @@ export interface Lease {
   readonly expiresAt?: number | undefined;
   /** etcd mod revision of the key (0 when not known). */
   readonly revision: number;
+  /** etcd create revision: orders leases by age (the newest overflow a full route table). */
+  readonly createdRevision?: number | undefined;
 }
 
 /** `10.5.52.0/24` (+ `fc00::/64`) → `10.5.52.0-24` (`&fc00::-64`). */

@@ -1,0 +1,111 @@
+// "What should exist" in the cloud, in one place: the controller plans from it and
+// `tartan audit` reports it. Pure: leases + resolved next hops + the observed
+// tables in, one drift item per (table, destination) out.
+import type { Lease } from '../lease/lease.ts';
+import { contains, formatCidr, parseCidr } from '../net/cidr.ts';
+import { type NextHop, type RouteEntry, type RouteListing, type TableCapacity, sameNextHop } from '../../providers/route-table.ts';
+
+export type DriftKind =
+  | 'ok'              // the route exists, owned, active, right next hop
+  | 'missing'         // a lease in the route domain has no route and there is room
+  | 'overflow'        // … and the table is full: it stays on the agents' fallback path
+  | 'wrong-next-hop'  // owned route points at another instance/ENI (host moved)
+  | 'blackhole'       // owned route whose target is gone (terminated instance)
+  | 'stale'           // owned route for no lease (host left, lease expired)
+  | 'conflict';       // a foreign route covers a lease's subnet: reported, never touched
+
+export interface DriftItem {
+  readonly table: string;
+  readonly destination: string;
+  readonly kind: DriftKind;
+  readonly leaseKey?: string | undefined;
+  /** The next hop the lease's host resolves to. */
+  readonly want?: NextHop | undefined;
+  /** The route as observed (owned or foreign). */
+  readonly have?: RouteEntry | undefined;
+}
+
+export interface TableObservation {
+  readonly table: string;
+  readonly listing: RouteListing;
+  readonly capacity: TableCapacity;
+}
+
+export interface TableDrift {
+  readonly table: string;
+  readonly capacity: TableCapacity;
+  readonly items: readonly DriftItem[];
+}
+
+export interface DriftInput {
+  readonly leases: readonly Lease[];
+  /** Next hops by lease PublicIP; a lease whose host is absent is outside this route domain. */
+  readonly nextHops: ReadonlyMap<string, NextHop>;
+  readonly tables: readonly TableObservation[];
+}
+
+export interface Drift {
+  readonly tables: readonly TableDrift[];
+  /** Leases whose host is not in this provider's network (on-prem, other cloud). */
+  readonly outOfDomain: readonly string[];
+}
+
+export function computeDrift(input: DriftInput): Drift {
+  const inDomain = input.leases.filter((l) => input.nextHops.has(l.attrs.publicIp));
+  const outOfDomain = input.leases.filter((l) => !input.nextHops.has(l.attrs.publicIp)).map((l) => l.key).sort();
+  return { tables: input.tables.map((t) => tableDrift(t, inDomain, input.nextHops)), outOfDomain };
+}
+
+function tableDrift(obs: TableObservation, leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>): TableDrift {
+  const owned = new Map(obs.listing.owned.map((r) => [r.destination, r]));
+  const items: DriftItem[] = [];
+  let free = Math.max(0, obs.capacity.quota - obs.capacity.used);
+  const wanted = new Set<string>();
+  for (const lease of byPlace(leases, owned)) {
+    const destination = formatCidr(lease.subnet);
+    const want = nextHops.get(lease.attrs.publicIp);
+    const base = { table: obs.table, destination, leaseKey: lease.key, want };
+    wanted.add(destination);
+    const foreign = obs.listing.foreign.find((r) => coversSame(r.destination, destination));
+    const have = owned.get(destination);
+    if (foreign && !have) items.push({ ...base, kind: 'conflict', have: foreign });
+    else if (!have) {
+      items.push({ ...base, kind: free > 0 ? 'missing' : 'overflow' });
+      if (free > 0) free--;
+    } else if (have.state === 'blackhole') items.push({ ...base, kind: 'blackhole', have });
+    else if (!sameNextHop(have.nextHop, want)) items.push({ ...base, kind: 'wrong-next-hop', have });
+    else items.push({ ...base, kind: 'ok', have });
+  }
+  for (const route of obs.listing.owned) {
+    if (!wanted.has(route.destination)) items.push({ table: obs.table, destination: route.destination, kind: 'stale', have: route });
+  }
+  return { table: obs.table, capacity: obs.capacity, items };
+}
+
+/**
+ * Who gets the table's free places: leases that already hold a route keep theirs;
+ * the rest by age (etcd create revision, then key), so the newest overflow and
+ * the choice is the same on every pass and on every leader.
+ */
+function byPlace(leases: readonly Lease[], owned: ReadonlyMap<string, RouteEntry>): Lease[] {
+  const rank = (l: Lease): number => (owned.has(formatCidr(l.subnet)) ? 0 : 1);
+  return [...leases].sort((a, b) =>
+    rank(a) - rank(b) ||
+    (a.createdRevision ?? Number.MAX_SAFE_INTEGER) - (b.createdRevision ?? Number.MAX_SAFE_INTEGER) ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * A foreign route conflicts when it is the lease's subnet or more specific inside
+ * it: it would win by longest prefix. A wider foreign route (a VPN for the whole
+ * Network) loses to ours and is no conflict.
+ */
+function coversSame(foreign: string, destination: string): boolean {
+  return contains(parseCidr(destination, 'destination'), parseCidr(foreign, 'foreign route', { allowHostBits: true }));
+}
+
+export function countByKind(drift: Drift): Record<DriftKind, number> {
+  const out: Record<DriftKind, number> = { ok: 0, missing: 0, overflow: 0, 'wrong-next-hop': 0, blackhole: 0, stale: 0, conflict: 0 };
+  for (const t of drift.tables) for (const i of t.items) out[i.kind]++;
+  return out;
+}

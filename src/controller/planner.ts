@@ -1,0 +1,122 @@
+// From drift to actions, pure. Safety lives here, where it can be tested by table:
+// fail static (no deletion on an untrusted lease view), a deletion budget per
+// pass, never an action on a route tartan does not own, conflicts only reported.
+import type { NextHop, RouteEntry } from '../../providers/route-table.ts';
+import type { Drift, DriftItem, DriftKind } from './drift.ts';
+
+export type RouteAction =
+  | { readonly op: 'create'; readonly table: string; readonly destination: string; readonly nextHop: NextHop; readonly leaseKey: string }
+  | { readonly op: 'replace'; readonly table: string; readonly destination: string; readonly nextHop: NextHop; readonly leaseKey: string; readonly old: RouteEntry }
+  | { readonly op: 'delete'; readonly table: string; readonly route: RouteEntry };
+
+export type RouteState = 'programmed' | 'pending' | 'overflow' | 'conflict' | 'error';
+
+export interface LeaseRouteStatus {
+  readonly state: RouteState;
+  readonly tables: Readonly<Record<string, RouteState>>;
+  readonly reason?: string | undefined;
+}
+
+export interface DeletionBudget {
+  /** At most this share of the owned routes per pass… */
+  readonly percent: number;
+  /** …or this many, whichever is larger. */
+  readonly min: number;
+  /** Ignore the budget (an operator's explicit choice). */
+  readonly force: boolean;
+}
+
+export interface PlanOptions {
+  /** The lease view is synced and connected: only then may anything be deleted. */
+  readonly trusted: boolean;
+  readonly budget: DeletionBudget;
+}
+
+export interface RoutePlan {
+  readonly actions: readonly RouteAction[];
+  readonly statuses: ReadonlyMap<string, LeaseRouteStatus>;
+  /** Deletions that were due but held back this pass, and why. */
+  readonly held: { readonly deletions: number; readonly reason?: string | undefined };
+}
+
+export const DEFAULT_BUDGET: DeletionBudget = { percent: 10, min: 5, force: false };
+
+export function planRoutes(drift: Drift, opts: PlanOptions): RoutePlan {
+  const actions: RouteAction[] = [];
+  const stale: DriftItem[] = [];
+  for (const table of drift.tables) {
+    for (const item of table.items) {
+      const action = actionFor(item);
+      if (action) actions.push(action);
+      if (item.kind === 'stale') stale.push(item);
+    }
+  }
+  const owned = drift.tables.reduce((n, t) => n + t.items.filter((i) => i.have?.owned).length, 0);
+  const { allowed, held } = budgetDeletions(stale, owned, opts);
+  for (const item of allowed) if (item.have) actions.push({ op: 'delete', table: item.table, route: item.have });
+  return { actions, statuses: leaseStatuses(drift), held };
+}
+
+function actionFor(item: DriftItem): RouteAction | undefined {
+  const { table, destination, leaseKey, want } = item;
+  switch (item.kind) {
+    case 'missing':
+      return leaseKey && want ? { op: 'create', table, destination, nextHop: want, leaseKey } : undefined;
+    case 'wrong-next-hop':
+    case 'blackhole':
+      // Only ever on an owned route: a foreign one is a conflict, not a replace.
+      return leaseKey && want && item.have?.owned ? { op: 'replace', table, destination, nextHop: want, leaseKey, old: item.have } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function budgetDeletions(stale: readonly DriftItem[], owned: number, opts: PlanOptions): { allowed: DriftItem[]; held: RoutePlan['held'] } {
+  const candidates = stale.filter((i) => i.have?.owned === true);
+  if (candidates.length === 0) return { allowed: [], held: { deletions: 0 } };
+  if (!opts.trusted) {
+    return { allowed: [], held: { deletions: candidates.length, reason: 'the lease view is not synced or not connected (fail static)' } };
+  }
+  if (opts.budget.force) return { allowed: candidates, held: { deletions: 0 } };
+  const limit = Math.max(opts.budget.min, Math.floor((owned * opts.budget.percent) / 100));
+  if (candidates.length <= limit) return { allowed: candidates, held: { deletions: 0 } };
+  return {
+    allowed: candidates.slice(0, limit),
+    held: { deletions: candidates.length - limit, reason: `deletion budget: at most ${limit} of ${owned} owned routes per pass` },
+  };
+}
+
+const TABLE_STATE: Record<DriftKind, RouteState | undefined> = {
+  ok: 'programmed', missing: 'pending', 'wrong-next-hop': 'pending', blackhole: 'pending',
+  overflow: 'overflow', conflict: 'conflict', stale: undefined,
+};
+const PRIORITY: readonly RouteState[] = ['conflict', 'overflow', 'error', 'pending', 'programmed'];
+
+/** One status per lease in the route domain, across every managed table. */
+export function leaseStatuses(drift: Drift): Map<string, LeaseRouteStatus> {
+  const perLease = new Map<string, Record<string, RouteState>>();
+  for (const table of drift.tables) {
+    for (const item of table.items) {
+      const state = TABLE_STATE[item.kind];
+      if (!item.leaseKey || !state) continue;
+      const tables = perLease.get(item.leaseKey) ?? {};
+      tables[table.table] = state;
+      perLease.set(item.leaseKey, tables);
+    }
+  }
+  const out = new Map<string, LeaseRouteStatus>();
+  for (const [key, tables] of perLease) out.set(key, { state: worst(Object.values(tables)), tables, reason: reasonFor(tables) });
+  return out;
+}
+
+export function worst(states: readonly RouteState[]): RouteState {
+  return PRIORITY.find((p) => states.includes(p)) ?? 'pending';
+}
+
+function reasonFor(tables: Record<string, RouteState>): string | undefined {
+  const full = Object.entries(tables).filter(([, s]) => s === 'overflow').map(([t]) => t);
+  if (full.length > 0) return `route table full: ${full.join(', ')}`;
+  const conflict = Object.entries(tables).filter(([, s]) => s === 'conflict').map(([t]) => t);
+  if (conflict.length > 0) return `a route tartan does not own covers this subnet in ${conflict.join(', ')}`;
+  return undefined;
+}

@@ -1,10 +1,8 @@
 // `tartan agent`: this host's lease, subnet.env and kernel data plane.
-import { readFileSync } from 'node:fs';
 import { Agent } from '../agent/agent.ts';
 import { backendFactory } from '../agent/backends/index.ts';
 import { type FlagSpec, bool, list, num, parseFlags, renderHelp, str } from '../config/flags.ts';
-import { type NetworkConfig, parseNetworkConfig } from '../config/network.ts';
-import { InvalidInputError } from '../errors.ts';
+import type { NetworkConfig } from '../config/network.ts';
 import { applyMasquerade, removeMasquerade } from '../kernel/index.ts';
 import { deviceToReach, observeInterfaces } from '../kernel/interfaces.ts';
 import type { Lease } from '../lease/index.ts';
@@ -12,6 +10,7 @@ import { chooseExternalInterface } from '../net/iface.ts';
 import { startHttpServer, textStatus } from '../observe/http.ts';
 import { createLogger } from '../observe/log.ts';
 import { ETCD_FLAGS, etcdStoreFromFlags } from './etcd-flags.ts';
+import { loadNetworkConfig } from './network-config.ts';
 
 export const AGENT_FLAGS: readonly FlagSpec[] = [
   ...ETCD_FLAGS,
@@ -43,7 +42,7 @@ export async function runAgent(argv: readonly string[], signal: AbortSignal): Pr
   const log = createLogger({ level: str(values, 'log-level'), name: 'agent' });
   const { client, store } = etcdStoreFromFlags(values, { leaseTtlSeconds: num(values, 'subnet-lease-ttl') / 1000 });
   try {
-    const config = await loadConfig(str(values, 'net-config-path'), () => store.getNetworkConfig(signal));
+    const config = await loadNetworkConfig(str(values, 'net-config-path'), () => store.getNetworkConfig(signal));
     const factory = backendFactory(config.backend.type);
     const canReach = str(values, 'iface-can-reach');
     const iface = chooseExternalInterface(await observeInterfaces(), {
@@ -80,17 +79,6 @@ export async function runAgent(argv: readonly string[], signal: AbortSignal): Pr
   } finally {
     client.close();
   }
-}
-
-async function loadConfig(path: string | undefined, fromStore: () => Promise<NetworkConfig>): Promise<NetworkConfig> {
-  if (!path) return await fromStore();
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InvalidInputError('--net-config-path', path, `cannot be read: ${(err as Error).message}`, { cause: err });
-  }
-  return parseNetworkConfig(text, path);
 }
 
 async function applyIpMasq(config: NetworkConfig, enable: boolean, lease: Lease, signal: AbortSignal): Promise<void> {

@@ -3,12 +3,14 @@
 import { InvalidInputError, errorMessage } from '../errors.ts';
 import { LeaseRevokedError } from '../lease/store.ts';
 import { runAgent } from './agent.ts';
+import { runController } from './controller.ts';
 import { runDockerOpts } from './docker-opts.ts';
 
 type Command = (argv: readonly string[], signal: AbortSignal) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   agent: { run: runAgent, summary: "hold this host's subnet lease, write subnet.env, program the kernel for every peer" },
+  controller: { run: runController, summary: 'leader-elected: write every lease into the managed cloud route tables, publish route status' },
   'docker-opts': { run: (argv) => runDockerOpts(argv), summary: 'subnet.env → Docker daemon options (mk-docker-opts)' },
 };
 

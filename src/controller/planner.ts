@@ -30,6 +30,8 @@ export interface PlanOptions {
   /** The lease view is synced and connected: only then may anything be deleted. */
   readonly trusted: boolean;
   readonly budget: DeletionBudget;
+  /** Destinations never deleted this pass (subnets of leases whose value does not parse). */
+  readonly protect?: ReadonlySet<string> | undefined;
 }
 
 export interface RoutePlan {
@@ -72,8 +74,12 @@ function actionFor(item: DriftItem): RouteAction | undefined {
 }
 
 function budgetDeletions(stale: readonly DriftItem[], owned: number, opts: PlanOptions): { allowed: DriftItem[]; held: RoutePlan['held'] } {
-  const candidates = stale.filter((i) => i.have?.owned === true);
-  if (candidates.length === 0) return { allowed: [], held: { deletions: 0 } };
+  const staleOwned = stale.filter((i) => i.have?.owned === true);
+  const candidates = staleOwned.filter((i) => !opts.protect?.has(i.destination));
+  const protectedCount = staleOwned.length - candidates.length;
+  if (candidates.length === 0) {
+    return { allowed: [], held: protectedCount > 0 ? { deletions: protectedCount, reason: 'the lease value does not parse (fail static)' } : { deletions: 0 } };
+  }
   if (!opts.trusted) {
     return { allowed: [], held: { deletions: candidates.length, reason: 'the lease view is not synced or not connected (fail static)' } };
   }

@@ -1,0 +1,142 @@
+// The controller loop, level-triggered: lease events only wake it (debounced);
+// each pass observes everything (leases, every managed table, the hosts), plans
+// with the pure planner, acts with bounded concurrency, and publishes route
+// status. A periodic resync repairs drift that no event announced. It knows
+// nothing of leader election: it runs until its signal aborts.
+import { errorMessage } from '../errors.ts';
+import { parseSubnetKey } from '../lease/lease.ts';
+import { formatCidr } from '../net/cidr.ts';
+import type { LeaseReader, LeaseSnapshot, RouteStatusStore } from '../lease/store.ts';
+import type { Logger } from '../observe/log.ts';
+import type { ControllerMetrics } from '../observe/metrics.ts';
+import { type Clock, realClock } from '../util/time.ts';
+import { Wakeup } from '../util/wakeup.ts';
+import type { RouteTableWriter } from '../../providers/route-table.ts';
+import { applyPlan, type ActionResult } from './act.ts';
+import { computeDrift, countByKind, type Drift, type TableObservation } from './drift.ts';
+import { HostResolver } from './hosts.ts';
+import { type DeletionBudget, type RoutePlan, planRoutes } from './planner.ts';
+import { StatusPublisher } from './status.ts';
+
+export interface ControllerOptions {
+  readonly leases: LeaseReader;
+  readonly provider: RouteTableWriter;
+  readonly status: RouteStatusStore;
+  readonly budget: DeletionBudget;
+  readonly resyncMs: number;
+  readonly debounceMs?: number;
+  readonly concurrency?: number;
+  /** How long a host found outside the route domain is believed to stay there. */
+  readonly negativeResolveMs?: number;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly metrics?: ControllerMetrics | undefined;
+}
+
+export interface PassResult {
+  readonly drift: Drift;
+  readonly plan: RoutePlan;
+  readonly results: readonly ActionResult[];
+}
+
+export class Controller {
+  readonly #o: ControllerOptions;
+  readonly #clock: Clock;
+  readonly #wake = new Wakeup();
+  readonly #hosts: HostResolver;
+  readonly #status: StatusPublisher;
+  lastPass: PassResult | undefined;
+
+  constructor(opts: ControllerOptions) {
+    this.#o = opts;
+    this.#clock = opts.clock ?? realClock;
+    this.#hosts = new HostResolver({ provider: opts.provider, clock: this.#clock, negativeTtlMs: opts.negativeResolveMs ?? 600_000, log: opts.log });
+    this.#status = new StatusPublisher({ store: opts.status, provider: opts.provider.provider });
+  }
+
+  /** Something changed (a lease event, a provider hint): run a pass soon. */
+  wake(): void {
+    this.#wake.wake();
+  }
+
+  /** Runs passes until `signal` aborts; then resolves (it stops at once, mid-pass). */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#wake.wake();
+    while (!signal.aborted) {
+      try {
+        await this.#wake.wait(signal, this.#o.resyncMs, this.#o.debounceMs ?? 100, this.#clock);
+      } catch {
+        return;
+      }
+      try {
+        const pass = await this.reconcileOnce(signal);
+        // Work held back or failed this pass is retried at once, not at the next resync.
+        if (pass.plan.held.deletions > 0 && pass.plan.held.reason?.startsWith('deletion budget')) this.#wake.wake();
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#o.metrics?.passes.inc({ result: 'error' });
+        this.#o.log.error({ err: errorMessage(err) }, 'pass failed; nothing deleted; will retry');
+        await this.#clock.sleep(1000, signal).catch(() => {});
+        this.#wake.wake();
+      }
+    }
+  }
+
+  /** observe → plan → act → publish. */
+  async reconcileOnce(signal: AbortSignal): Promise<PassResult> {
+    const started = this.#clock.now();
+    const snapshot = await this.#o.leases.list(signal);
+    const tables = await this.#observeTables(signal);
+    const blackholed = tables.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
+    const nextHops = await this.#hosts.resolve(snapshot.leases, blackholed, signal);
+    const drift = computeDrift({ leases: snapshot.leases, nextHops, tables });
+    const plan = planRoutes(drift, { trusted: true, budget: this.#o.budget, protect: protectedDestinations(snapshot) });
+    const results = await applyPlan({ provider: this.#o.provider, plan, concurrency: this.#o.concurrency ?? 16, signal, log: this.#o.log });
+    await this.#status.publish(snapshot, drift, plan, results, signal);
+    const pass = { drift, plan, results };
+    this.lastPass = pass;
+    this.#record(pass, this.#clock.now() - started);
+    return pass;
+  }
+
+  async #observeTables(signal: AbortSignal): Promise<TableObservation[]> {
+    const refs = await this.#o.provider.tables(signal);
+    return await Promise.all(refs.map(async (ref) => {
+      const listing = await this.#o.provider.listRoutes(ref.id, signal);
+      const capacity = await this.#o.provider.capacity(ref.id, signal);
+      return { table: ref.id, listing, capacity };
+    }));
+  }
+
+  #record(pass: PassResult, ms: number): void {
+    const counts = countByKind(pass.drift);
+    const failed = pass.results.filter((r) => r.error).length;
+    const m = this.#o.metrics;
+    if (m) {
+      m.passDuration.observe(ms / 1000);
+      m.passes.inc({ result: failed > 0 ? 'partial' : 'ok' });
+      m.lastSuccess.set(this.#clock.now() / 1000);
+      m.heldDeletions.set(pass.plan.held.deletions);
+      const states = { programmed: 0, pending: 0, overflow: 0, conflict: 0, error: 0 };
+      for (const s of this.#status.current().values()) states[s.state]++;
+      for (const [state, n] of Object.entries(states)) m.routes.set({ state }, n);
+      m.routes.set({ state: 'desired' }, this.#status.current().size);
+    }
+    if (pass.plan.actions.length > 0 || pass.plan.held.deletions > 0 || failed > 0) {
+      this.#o.log.info({ ms, actions: pass.plan.actions.length, failed, held: pass.plan.held, drift: counts }, 'pass');
+    }
+  }
+}
+
+/** Subnets of leases whose value does not parse: their routes are never deleted on that account. */
+function protectedDestinations(snapshot: LeaseSnapshot): Set<string> {
+  const out = new Set<string>();
+  for (const s of snapshot.skipped) {
+    try {
+      out.add(formatCidr(parseSubnetKey(s.key).subnet));
+    } catch {
+      // Not even the key parses: there is no subnet to protect.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+// Route status per lease at `<prefix>/routes/<subnet-key>`: what agents (hybrid
+// path choice) and `tartan audit` read. Written only when it changes.
+import { errorMessage } from '../errors.ts';
+import type { JsonValue } from '../lease/lease.ts';
+import type { LeaseSnapshot, RouteStatusStore } from '../lease/store.ts';
+import type { ActionResult } from './act.ts';
+import type { Drift } from './drift.ts';
+import { type LeaseRouteStatus, type RoutePlan, type RouteState, worst } from './planner.ts';
+
+export interface PublishedStatus extends LeaseRouteStatus {
+  readonly provider: string;
+  readonly updated: string;
+}
+
+export class StatusPublisher {
+  readonly #store: RouteStatusStore;
+  readonly #provider: string;
+  #written: Map<string, string> | undefined;
+  #current = new Map<string, LeaseRouteStatus>();
+
+  constructor(opts: { store: RouteStatusStore; provider: string }) {
+    this.#store = opts.store;
+    this.#provider = opts.provider;
+  }
+
+  current(): ReadonlyMap<string, LeaseRouteStatus> {
+    return this.#current;
+  }
+
+  async publish(snapshot: LeaseSnapshot, _drift: Drift, plan: RoutePlan, results: readonly ActionResult[], signal: AbortSignal): Promise<void> {
+    this.#written ??= await this.#load(signal);
+    const next = applyResults(plan.statuses, results);
+    this.#current = next;
+    const skipped = new Set(snapshot.skipped.map((s) => s.key));
+    for (const [key, status] of next) {
+      const body = JSON.stringify({ state: status.state, tables: status.tables, reason: status.reason ?? null });
+      if (this.#written.get(key) === body) continue;
+      const value: JsonValue = { ...(JSON.parse(body) as Record<string, JsonValue>), provider: this.#provider, updated: new Date().toISOString() };
+      await this.#store.putRouteStatus(key, value, signal);
+      this.#written.set(key, body);
+    }
+    for (const key of [...this.#written.keys()]) {
+      if (next.has(key) || skipped.has(key)) continue;
+      await this.#store.deleteRouteStatus(key, signal);
+      this.#written.delete(key);
+    }
+  }
+
+  async #load(signal: AbortSignal): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const [key, value] of await this.#store.listRouteStatus(signal)) {
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        out.set(key, JSON.stringify({ state: value.state, tables: value.tables, reason: value.reason ?? null }));
+      } else out.set(key, '');
+    }
+    return out;
+  }
+}
+
+/** The plan's statuses, corrected by what actually happened when acting. */
+export function applyResults(statuses: ReadonlyMap<string, LeaseRouteStatus>, results: readonly ActionResult[]): Map<string, LeaseRouteStatus> {
+  const out = new Map(statuses);
+  for (const r of results) {
+    if (r.action.op === 'delete' || r.outcome === 'done') continue;
+    const key = r.action.leaseKey;
+    const prev = out.get(key);
+    const state: RouteState = r.outcome;
+    const tables = { ...(prev?.tables ?? {}), [r.action.table]: state };
+    out.set(key, { state: worst(Object.values(tables)), tables, reason: `${r.action.op} in ${r.action.table}: ${errorMessage(r.error)}` });
+  }
+  return out;
+}

@@ -5,11 +5,13 @@
 // Shutdown removes nothing: the lease and the kernel state stay for a hitless restart.
 import type { NetworkConfig } from '../config/network.ts';
 import { errorMessage } from '../errors.ts';
-import { type Lease, LeaseSet, LeaseRevokedError, type LeaseHolder, type LeaseReader } from '../lease/index.ts';
+import { type JsonValue, type Lease, LeaseSet, LeaseRevokedError, type LeaseHolder, type LeaseReader, type RouteStatusReader } from '../lease/index.ts';
 import type { Logger } from '../observe/log.ts';
 import { type Clock, realClock } from '../util/time.ts';
 import { Wakeup } from '../util/wakeup.ts';
 import type { Backend, ExternalInterface } from './backend.ts';
+import { INSTANCE_ID_FIELD, ROUTE_DOMAIN_FIELD, type PeerPath, choosePaths } from './path.ts';
+import type { RouteDomain } from './route-domain.ts';
 import { readSubnetEnv, writeSubnetEnv } from './subnet-env.ts';
 
 export interface AgentOptions {
@@ -26,6 +28,11 @@ export interface AgentOptions {
   readonly resyncMs: number;
   readonly log: Logger;
   readonly clock?: Clock;
+  /**
+   * Hybrid mode: this host's cloud network, published in BackendData, and the
+   * controller's route status, read to leave VPC-routed peers out of the kernel.
+   */
+  readonly hybrid?: { readonly routeDomain: RouteDomain; readonly status: RouteStatusReader } | undefined;
 }
 
 export interface AgentState {
@@ -33,10 +40,13 @@ export interface AgentState {
   lease?: Lease | undefined;
   lastReconcileAt?: number | undefined;
   lastError?: string | undefined;
+  /** Each peer's path after the last reconcile (hybrid mode reports `cloud` for VPC-routed peers). */
+  paths: Map<string, PeerPath>;
 }
 
 export class Agent {
-  readonly state: AgentState = { ready: false };
+  readonly state: AgentState = { ready: false, paths: new Map() };
+  readonly #status = new Map<string, JsonValue>();
   readonly leases = new LeaseSet();
   readonly #opts: AgentOptions;
   readonly #clock: Clock;
@@ -56,6 +66,7 @@ export class Agent {
     try {
       await Promise.all([
         this.#watch(inner.signal),
+        this.#watchStatus(inner.signal),
         this.#renewLoop(lease, inner.signal),
         this.#reconcileLoop(lease, inner.signal),
       ].map((p) => p.catch((err: unknown) => {
@@ -79,7 +90,7 @@ export class Agent {
         publicIp: iface.publicIp,
         publicIpv6: config.ipv6 ? iface.publicIpv6 : undefined,
         backendType: backend.type,
-        backendData: prepared.backendData,
+        backendData: this.#withRouteDomain(prepared.backendData),
         backendV6Data: config.ipv6 ? prepared.backendV6Data : undefined,
       },
       previous: previous ? { subnet: previous.subnet, ipv6Subnet: previous.ipv6Subnet } : undefined,
@@ -99,6 +110,36 @@ export class Agent {
     this.state.ready = true;
     log.info({ file: this.#opts.subnetFile, mtu: prepared.mtu }, 'wrote subnet file');
     return lease;
+  }
+
+  /** Adds RouteDomain / InstanceID to the backend's data (extra fields flannel hosts ignore). */
+  #withRouteDomain(data: JsonValue | undefined): JsonValue | undefined {
+    const domain = this.#opts.hybrid?.routeDomain;
+    if (!domain) return data;
+    const base = data !== null && typeof data === 'object' && !Array.isArray(data) ? data : {};
+    return { ...base, [ROUTE_DOMAIN_FIELD]: domain.id, ...(domain.instanceId ? { [INSTANCE_ID_FIELD]: domain.instanceId } : {}) };
+  }
+
+  async #watchStatus(signal: AbortSignal): Promise<void> {
+    const reader = this.#opts.hybrid?.status;
+    if (!reader) return;
+    const snapshot = await reader.snapshotRouteStatus(signal);
+    for (const [k, v] of snapshot.statuses) this.#status.set(k, v);
+    this.#wake.wake();
+    await reader.watchRouteStatus({
+      fromRevision: snapshot.revision + 1,
+      signal,
+      onChange: (key, status) => {
+        if (status === undefined) this.#status.delete(key);
+        else this.#status.set(key, status);
+        this.#wake.wake();
+      },
+      onResync: (statuses) => {
+        this.#status.clear();
+        for (const [k, v] of statuses) this.#status.set(k, v);
+        this.#wake.wake();
+      },
+    });
   }
 
   async #watch(signal: AbortSignal): Promise<void> {
@@ -152,9 +193,15 @@ export class Agent {
       }
       if (!this.leases.synced) continue;
       const peers = this.leases.all().filter((l) => l.key !== own.key);
+      const plan = this.#opts.hybrid
+        ? choosePaths({ routeDomain: this.#opts.hybrid.routeDomain.id, peers, status: this.#status })
+        : { cloud: [], kernel: peers };
       try {
         // A lease event diffs against what was applied; the periodic resync reads the kernel.
-        await this.#opts.backend.reconcile(peers, signal, { observe: why === 'timeout' });
+        // VPC-routed peers are left out: the backend removes their kernel objects only
+        // now, after the controller reported their cloud route programmed.
+        await this.#opts.backend.reconcile(plan.kernel, signal, { observe: why === 'timeout' });
+        this.state.paths = new Map([...plan.cloud.map((l) => [l.key, 'cloud'] as const), ...plan.kernel.map((l) => [l.key, 'kernel'] as const)]);
         this.state.lastReconcileAt = this.#clock.now();
         this.state.lastError = undefined;
       } catch (err) {

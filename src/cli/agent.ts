@@ -1,8 +1,11 @@
 // `tartan agent`: this host's lease, subnet.env and kernel data plane.
 import { Agent } from '../agent/agent.ts';
 import { backendFactory } from '../agent/backends/index.ts';
-import { type FlagSpec, bool, list, num, parseFlags, renderHelp, str } from '../config/flags.ts';
-import type { NetworkConfig } from '../config/network.ts';
+import { type FlagSpec, type FlagValues, bool, list, num, parseFlags, renderHelp, str } from '../config/flags.ts';
+import { type NetworkConfig, backendOption } from '../config/network.ts';
+import { InvalidInputError } from '../errors.ts';
+import { type RouteDomain, cloudOfBackend, detectRouteDomain, parseRouteDomain } from '../agent/route-domain.ts';
+import type { Logger } from '../observe/log.ts';
 import { applyMasquerade, removeMasquerade } from '../kernel/index.ts';
 import { deviceToReach, observeInterfaces } from '../kernel/interfaces.ts';
 import type { Lease } from '../lease/index.ts';
@@ -27,6 +30,9 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { name: 'healthz-ip', type: 'string', default: '0.0.0.0', help: 'address for /healthz and /readyz' },
   { name: 'healthz-port', type: 'int', default: 0, min: 0, max: 65535, help: 'port for /healthz and /readyz (0 = off)' },
   { name: 'resync-period', type: 'duration', default: '10s', min: 1000, help: 'how often the kernel state is read back and repaired' },
+  { name: 'route-domain', type: 'string', help: 'this host\'s cloud network: none, aws:<vpc-id>, gce:projects/<p>/global/networks/<n>, ali:<vpc-id> (default: asked from the instance metadata service when Backend.Type is aws-vpc, gce or ali-vpc)' },
+  { name: 'metadata-endpoint', type: 'string', help: 'base URL of the instance metadata service (default: the cloud\'s own)' },
+  { name: 'metadata-timeout', type: 'duration', default: '2s', min: 100, help: 'how long to wait for the instance metadata service' },
   { name: 'log-level', type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], help: 'log level' },
   { name: 'help', type: 'boolean', help: 'show this help' },
 ];
@@ -43,7 +49,8 @@ export async function runAgent(argv: readonly string[], signal: AbortSignal): Pr
   const { client, store } = etcdStoreFromFlags(values, { leaseTtlSeconds: num(values, 'subnet-lease-ttl') / 1000 });
   try {
     const config = await loadNetworkConfig(str(values, 'net-config-path'), () => store.getNetworkConfig(signal));
-    const factory = backendFactory(config.backend.type);
+    const mode = await hybridMode(config, values, log);
+    const factory = backendFactory(mode.kernelConfig.backend.type);
     const canReach = str(values, 'iface-can-reach');
     const iface = chooseExternalInterface(await observeInterfaces(), {
       ifaces: list(values, 'iface'),
@@ -54,7 +61,7 @@ export async function runAgent(argv: readonly string[], signal: AbortSignal): Pr
       wantIpv4: config.ipv4 !== undefined,
       wantIpv6: config.ipv6 !== undefined,
     });
-    const backend = factory({ network: config, iface, log });
+    const backend = factory({ network: mode.kernelConfig, iface, log });
     const agent = new Agent({
       store, config, iface, backend, log,
       subnetFile: str(values, 'subnet-file')!,
@@ -62,6 +69,7 @@ export async function runAgent(argv: readonly string[], signal: AbortSignal): Pr
       applyIpMasq: (enable, lease, sig) => applyIpMasq(config, enable, lease, sig),
       renewMarginMs: num(values, 'subnet-lease-renew-margin') * 60_000,
       resyncMs: num(values, 'resync-period'),
+      hybrid: mode.routeDomain ? { routeDomain: mode.routeDomain, status: store } : undefined,
     });
     const port = num(values, 'healthz-port');
     if (port > 0) {
@@ -90,4 +98,27 @@ async function applyIpMasq(config: NetworkConfig, enable: boolean, lease: Lease,
     ipv4: config.ipv4 ? { network: config.ipv4.network, subnet: lease.subnet } : undefined,
     ipv6: config.ipv6 && lease.ipv6Subnet ? { network: config.ipv6.network, subnet: lease.ipv6Subnet } : undefined,
   }, { signal });
+}
+
+/**
+ * Backend types aws-vpc / gce / ali-vpc (flannel's names) mean hybrid: the
+ * controller routes what the VPC can, the agent programs the kernel for the rest
+ * with the `Fallback` backend (vxlan by default, DirectRouting on unless set, so a
+ * directly connected peer gets a plain route). `--route-domain` turns hybrid on
+ * for plain vxlan / host-gw configs too (clusters shared with flannel hosts).
+ */
+async function hybridMode(config: NetworkConfig, values: FlagValues, log: Logger): Promise<{ kernelConfig: NetworkConfig; routeDomain?: RouteDomain }> {
+  const flag = str(values, 'route-domain');
+  const cloud = cloudOfBackend(config.backend.type);
+  if (!cloud) return { kernelConfig: config, routeDomain: flag ? parseRouteDomain(flag) : undefined };
+  const fallback = backendOption(config.backend, 'Fallback') ?? 'vxlan';
+  if (fallback !== 'vxlan' && fallback !== 'host-gw') throw new InvalidInputError('Backend.Fallback', fallback, 'must be "vxlan" or "host-gw"');
+  const options = { ...config.backend.options };
+  if (fallback === 'vxlan' && backendOption(config.backend, 'DirectRouting') === undefined) options.DirectRouting = true;
+  const kernelConfig = { ...config, backend: { type: fallback, options } };
+  if (flag) return { kernelConfig, routeDomain: parseRouteDomain(flag) };
+  const { domain, error } = await detectRouteDomain({ cloud, endpoint: str(values, 'metadata-endpoint'), timeoutMs: num(values, 'metadata-timeout') });
+  if (error) log.warn({ cloud, err: error }, 'no instance metadata: this host is outside the cloud network (route domain none); every peer over the fallback');
+  else log.info({ routeDomain: domain.id, instanceId: domain.instanceId }, 'route domain from instance metadata');
+  return { kernelConfig, routeDomain: domain };
 }

@@ -4,17 +4,16 @@
 // status. A periodic resync repairs drift that no event announced. It knows
 // nothing of leader election: it runs until its signal aborts.
 import { errorMessage } from '../errors.ts';
-import { parseSubnetKey } from '../lease/lease.ts';
-import { formatCidr } from '../net/cidr.ts';
-import type { LeaseReader, LeaseSnapshot, RouteStatusStore } from '../lease/store.ts';
+import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { Logger } from '../observe/log.ts';
 import type { ControllerMetrics } from '../observe/metrics.ts';
 import { type Clock, realClock } from '../util/time.ts';
 import { Wakeup } from '../util/wakeup.ts';
 import type { RouteTableWriter } from '../../providers/route-table.ts';
 import { applyPlan, type ActionResult } from './act.ts';
-import { computeDrift, countByKind, type Drift, type TableObservation } from './drift.ts';
+import { computeDrift, countByKind, type Drift } from './drift.ts';
 import { HostResolver } from './hosts.ts';
+import { observeTables, protectedDestinations } from './observe.ts';
 import { type DeletionBudget, type RoutePlan, planRoutes } from './planner.ts';
 import { StatusPublisher } from './status.ts';
 
@@ -86,7 +85,7 @@ export class Controller {
   async reconcileOnce(signal: AbortSignal): Promise<PassResult> {
     const started = this.#clock.now();
     const snapshot = await this.#o.leases.list(signal);
-    const tables = await this.#observeTables(signal);
+    const tables = await observeTables(this.#o.provider, signal);
     const blackholed = tables.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
     const nextHops = await this.#hosts.resolve(snapshot.leases, blackholed, signal);
     const drift = computeDrift({ leases: snapshot.leases, nextHops, tables });
@@ -97,15 +96,6 @@ export class Controller {
     this.lastPass = pass;
     this.#record(pass, this.#clock.now() - started);
     return pass;
-  }
-
-  async #observeTables(signal: AbortSignal): Promise<TableObservation[]> {
-    const refs = await this.#o.provider.tables(signal);
-    return await Promise.all(refs.map(async (ref) => {
-      const listing = await this.#o.provider.listRoutes(ref.id, signal);
-      const capacity = await this.#o.provider.capacity(ref.id, signal);
-      return { table: ref.id, listing, capacity };
-    }));
   }
 
   #record(pass: PassResult, ms: number): void {
@@ -126,17 +116,4 @@ export class Controller {
       this.#o.log.info({ ms, actions: pass.plan.actions.length, failed, held: pass.plan.held, drift: counts }, 'pass');
     }
   }
-}
-
-/** Subnets of leases whose value does not parse: their routes are never deleted on that account. */
-function protectedDestinations(snapshot: LeaseSnapshot): Set<string> {
-  const out = new Set<string>();
-  for (const s of snapshot.skipped) {
-    try {
-      out.add(formatCidr(parseSubnetKey(s.key).subnet));
-    } catch {
-      // Not even the key parses: there is no subnet to protect.
-    }
-  }
-  return out;
 }

@@ -2,10 +2,11 @@
 // costs no describe calls: known hosts stay known until their route turns
 // blackhole; hosts found outside are asked again after `negativeTtlMs`.
 import { errorMessage } from '../errors.ts';
-import type { Lease } from '../lease/lease.ts';
+import { type Lease, backendField } from '../lease/lease.ts';
+import { INSTANCE_ID_FIELD } from '../agent/path.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../util/time.ts';
-import { type NextHop, type RouteEntry, type RouteTableWriter, canPrepareHosts, sameNextHop } from '../../providers/route-table.ts';
+import { type HostRef, type NextHop, type RouteEntry, type RouteTableWriter, canPrepareHosts, sameNextHop } from '../../providers/route-table.ts';
 
 export interface HostResolverOptions {
   readonly provider: RouteTableWriter;
@@ -27,14 +28,18 @@ export class HostResolver {
   async resolve(leases: readonly Lease[], blackholed: readonly RouteEntry[], signal: AbortSignal): Promise<ReadonlyMap<string, NextHop>> {
     for (const [ip, hop] of this.#known) if (blackholed.some((r) => sameNextHop(r.nextHop, hop))) this.#known.delete(ip);
     const now = this.#o.clock.now();
-    const ask = [...new Set(leases.map((l) => l.attrs.publicIp))].filter((ip) => {
-      if (this.#known.has(ip)) return false;
+    const ask = new Map<string, HostRef>();
+    for (const l of leases) {
+      const ip = l.attrs.publicIp;
+      if (this.#known.has(ip) || ask.has(ip)) continue;
       const since = this.#outside.get(ip);
-      return since === undefined || now - since >= this.#o.negativeTtlMs;
-    });
-    if (ask.length > 0) {
-      const found = await this.#o.provider.resolveHosts(ask.map((publicIp) => ({ publicIp })), signal);
-      for (const ip of ask) {
+      if (since !== undefined && now - since < this.#o.negativeTtlMs) continue;
+      const instanceId = backendField(l.attrs.backendData, INSTANCE_ID_FIELD);
+      ask.set(ip, { publicIp: ip, instanceId: typeof instanceId === 'string' ? instanceId : undefined });
+    }
+    if (ask.size > 0) {
+      const found = await this.#o.provider.resolveHosts([...ask.values()], signal);
+      for (const ip of ask.keys()) {
         const hop = found.get(ip);
         if (hop) {
           this.#known.set(ip, hop);

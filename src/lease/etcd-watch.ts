@@ -4,25 +4,24 @@
 // after a backoff, so a compaction never becomes a hot loop (flannel #2470).
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { type Clock, backoffDelay } from '../util/time.ts';
-import type { LeaseSnapshot } from './store.ts';
 
 export interface RawEvent {
   readonly type: 'put' | 'delete';
   readonly kv: IKeyValue;
 }
 
-export interface WatchPrefixOptions {
+export interface WatchPrefixOptions<T extends { readonly revision: number }> {
   readonly client: Etcd3;
   readonly prefix: string;
   readonly fromRevision: number;
   readonly signal: AbortSignal;
   readonly clock: Clock;
-  readonly relist: (signal: AbortSignal) => Promise<LeaseSnapshot>;
-  readonly onEvents: (events: readonly RawEvent[], resync?: LeaseSnapshot) => void;
+  readonly relist: (signal: AbortSignal) => Promise<T>;
+  readonly onEvents: (events: readonly RawEvent[], resync?: T) => void;
   readonly onConnection?: ((connected: boolean, err?: Error) => void) | undefined;
 }
 
-export async function watchPrefix(opts: WatchPrefixOptions): Promise<void> {
+export async function watchPrefix<T extends { readonly revision: number }>(opts: WatchPrefixOptions<T>): Promise<void> {
   let revision = opts.fromRevision;
   let failures = 0;
   while (!opts.signal.aborted) {
@@ -41,8 +40,8 @@ export async function watchPrefix(opts: WatchPrefixOptions): Promise<void> {
   }
 }
 
-async function watchUntilBroken(
-  opts: WatchPrefixOptions,
+async function watchUntilBroken<T extends { readonly revision: number }>(
+  opts: WatchPrefixOptions<T>,
   fromRevision: number,
   advance: (revision: number) => void,
 ): Promise<'aborted' | 'broken'> {

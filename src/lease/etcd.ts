@@ -11,7 +11,7 @@ import { planAcquire } from './acquire.ts';
 import { type JsonValue, type Lease, type LeaseAttrs, decodeLeaseAttrs, encodeLeaseAttrs, parseSubnetKey, subnetKey } from './lease.ts';
 import {
   type AcquireRequest, type LeaseEvent, type LeaseHolder, type LeaseReader, type LeaseSnapshot, type NetworkConfigSource,
-  type RouteStatusStore, type SkippedLease, LeaseRevokedError,
+  type RouteStatusSnapshot, type RouteStatusStore, type RouteStatusWatchOptions, type SkippedLease, LeaseRevokedError,
 } from './store.ts';
 import { watchPrefix } from './etcd-watch.ts';
 
@@ -208,17 +208,36 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     return `${this.prefix}/routes/`;
   }
 
-  async listRouteStatus(_signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>> {
-    const res = await this.#count('range', () => this.#client.getAll().prefix(this.routesPrefix).strings());
-    const out = new Map<string, JsonValue>();
-    for (const [k, v] of Object.entries(res)) {
-      try {
-        out.set(k.slice(this.routesPrefix.length), JSON.parse(v) as JsonValue);
-      } catch {
-        out.set(k.slice(this.routesPrefix.length), null);
-      }
-    }
-    return out;
+  async listRouteStatus(signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>> {
+    return (await this.snapshotRouteStatus(signal)).statuses;
+  }
+
+  async snapshotRouteStatus(_signal: AbortSignal): Promise<RouteStatusSnapshot> {
+    const res = await this.#count('range', () => this.#client.getAll().prefix(this.routesPrefix).exec());
+    const statuses = new Map<string, JsonValue>();
+    for (const kv of res.kvs) statuses.set(kv.key.toString('utf8').slice(this.routesPrefix.length), parseStatus(kv.value.toString('utf8')));
+    return { statuses, revision: Number(res.header.revision) };
+  }
+
+  async watchRouteStatus(opts: RouteStatusWatchOptions): Promise<void> {
+    await watchPrefix({
+      client: this.#client,
+      prefix: this.routesPrefix,
+      fromRevision: opts.fromRevision,
+      signal: opts.signal,
+      clock: this.#clock,
+      relist: (signal) => this.snapshotRouteStatus(signal),
+      onEvents: (raw, resync) => {
+        if (resync) {
+          opts.onResync(resync.statuses);
+          return;
+        }
+        for (const ev of raw) {
+          const key = ev.kv.key.toString('utf8').slice(this.routesPrefix.length);
+          opts.onChange(key, ev.type === 'delete' ? undefined : parseStatus(ev.kv.value.toString('utf8')));
+        }
+      },
+    });
   }
 
   async putRouteStatus(key: string, status: JsonValue, _signal: AbortSignal): Promise<void> {
@@ -232,5 +251,14 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
   async #count<T>(kind: string, fn: () => Promise<T>): Promise<T> {
     this.#requests.set(kind, (this.#requests.get(kind) ?? 0) + 1);
     return await fn();
+  }
+}
+
+/** A status value that does not parse reads as null: "not programmed", never a crash. */
+function parseStatus(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return null;
   }
 }

@@ -63,6 +63,26 @@ export interface RouteStatusStore {
   deleteRouteStatus(key: string, signal: AbortSignal): Promise<void>;
 }
 
+export interface RouteStatusSnapshot {
+  readonly statuses: ReadonlyMap<string, JsonValue>;
+  readonly revision: number;
+}
+
+export interface RouteStatusWatchOptions {
+  readonly fromRevision: number;
+  readonly signal: AbortSignal;
+  /** One status changed; `undefined` when it was deleted. */
+  readonly onChange: (key: string, status: JsonValue | undefined) => void;
+  /** The watch could not resume (compaction): here are all statuses again. */
+  readonly onResync: (statuses: ReadonlyMap<string, JsonValue>) => void;
+}
+
+/** What agents read of the controller's route status (hybrid path choice). */
+export interface RouteStatusReader {
+  snapshotRouteStatus(signal: AbortSignal): Promise<RouteStatusSnapshot>;
+  watchRouteStatus(opts: RouteStatusWatchOptions): Promise<void>;
+}
+
 /** This host's own lease was deleted by someone else: flanneld exits, so do we. */
 export class LeaseRevokedError extends Error {
   readonly key: string;

@@ -1,0 +1,36 @@
+// How the controller and `tartan audit` observe the cloud and the lease set, once,
+// so both judge drift from the same inputs. Read calls only: this file sees the
+// provider through RouteTableReader, never the writer half.
+import { parseSubnetKey } from '../lease/lease.ts';
+import type { LeaseSnapshot } from '../lease/store.ts';
+import { formatCidr } from '../net/cidr.ts';
+import type { RouteTableReader } from '../../providers/route-table.ts';
+import type { TableObservation } from './drift.ts';
+
+export interface ObservedTable extends TableObservation {
+  /** The table's human name where the cloud has one (AWS Name tag, Alibaba table name). */
+  readonly name?: string | undefined;
+}
+
+/** Every managed table: its routes and its capacity. One listing per table; tables in parallel. */
+export async function observeTables(provider: RouteTableReader, signal: AbortSignal): Promise<ObservedTable[]> {
+  const refs = await provider.tables(signal);
+  return await Promise.all(refs.map(async (ref) => {
+    const listing = await provider.listRoutes(ref.id, signal);
+    const capacity = await provider.capacity(ref.id, signal);
+    return { table: ref.id, name: ref.name, listing, capacity };
+  }));
+}
+
+/** Subnets of leases whose value does not parse: their routes are never deleted on that account. */
+export function protectedDestinations(snapshot: Pick<LeaseSnapshot, 'skipped'>): Set<string> {
+  const out = new Set<string>();
+  for (const s of snapshot.skipped) {
+    try {
+      out.add(formatCidr(parseSubnetKey(s.key).subnet));
+    } catch {
+      // Not even the key parses: there is no subnet to protect.
+    }
+  }
+  return out;
+}

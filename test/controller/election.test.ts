@@ -8,7 +8,7 @@ import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
 
 describe('etcd leader election', () => {
   let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let clients: Etcd3[] = [];
+  const clients: Etcd3[] = [];
   before(async () => { etcd = await sharedEtcd(); });
   after(async () => {
     for (const c of clients) c.close();

@@ -1,0 +1,36 @@
+// The deploy/ files must stay runnable: every command line in the systemd units
+// and the Kubernetes manifests parses with the command's own flag table, and every
+// TARTAN_* variable they set names a real flag.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { envName, parseFlags } from '../../src/config/flags.ts';
+import { COMMAND_DOCS } from '../../scripts/flags-reference.ts';
+
+const specsOf = (command: string) => {
+  const doc = COMMAND_DOCS.find((c) => c.name === command);
+  assert.ok(doc, `tartan ${command} exists`);
+  return doc.flags;
+};
+const allEnvNames = new Set(COMMAND_DOCS.flatMap((c) => c.flags.map((f) => envName(f.name))));
+
+test('systemd units: ExecStart parses', () => {
+  for (const file of readdirSync('deploy/systemd')) {
+    const text = readFileSync(join('deploy/systemd', file), 'utf8');
+    const exec = /^ExecStart=.*tartan\.js (\S+)(.*)$/m.exec(text);
+    assert.ok(exec, `${file} has an ExecStart running tartan`);
+    const [, command, rest] = exec;
+    assert.doesNotThrow(() => parseFlags(specsOf(command!), rest!.trim().split(/\s+/)), `${file}: ${rest}`);
+  }
+});
+
+test('kubernetes manifests: container args parse and TARTAN_* variables are real flags', () => {
+  for (const file of readdirSync('deploy/kubernetes')) {
+    const text = readFileSync(join('deploy/kubernetes', file), 'utf8');
+    const argLists = [...text.matchAll(/args: (\[.*\])/g)].map((m) => JSON.parse(m[1]!) as string[]);
+    assert.ok(argLists.length > 0, `${file} runs tartan`);
+    for (const [command, ...argv] of argLists) assert.doesNotThrow(() => parseFlags(specsOf(command!), argv), `${file}: ${command} ${argv.join(' ')}`);
+    for (const [, name] of text.matchAll(/^\s+(TARTAN_[A-Z_]+):/gm)) assert.ok(allEnvNames.has(name!), `${file}: ${name} is a flag's variable`);
+  }
+});

@@ -1,0 +1,31 @@
+# A RAM policy for `tartan controller` on Alibaba Cloud VPC route tables.
+terraform {
+  required_providers {
+    alicloud = { source = "aliyun/alicloud", version = ">= 1.200.0" }
+  }
+}
+
+variable "cluster_name" { type = string }
+variable "ram_role_name" { type = string }
+
+resource "alicloud_ram_policy" "controller" {
+  policy_name = "tartan-controller-${var.cluster_name}"
+  policy_document = jsonencode({
+    Version = "1"
+    Statement = [{
+      Effect = "Allow"
+      Action = [
+        "vpc:DescribeRouteTableList", "vpc:DescribeRouteEntryList",
+        "vpc:CreateRouteEntry", "vpc:CreateRouteEntries", "vpc:DeleteRouteEntry", "vpc:DeleteRouteEntries",
+        "ecs:DescribeInstances",
+      ]
+      Resource = ["*"]
+    }]
+  })
+}
+
+resource "alicloud_ram_role_policy_attachment" "controller" {
+  policy_name = alicloud_ram_policy.controller.policy_name
+  policy_type = "Custom"
+  role_name   = var.ram_role_name
+}

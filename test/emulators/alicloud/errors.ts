@@ -19,6 +19,14 @@ export interface BatchFailure {
   readonly message: string;
 }
 
+export type BusyCode = 'IncorrectRouteEntryStatus' | 'TaskConflict' | 'OperationConflict';
+
+const BUSY_MESSAGES: Readonly<Record<BusyCode, string>> = {
+  IncorrectRouteEntryStatus: 'The vpc has NotStable routeEntry status.',
+  TaskConflict: 'The operation is too frequent, please wait a moment and try again.',
+  OperationConflict: 'Request was denied due to conflict with a previous request.',
+};
+
 export const apiErrors = {
   missingParameter: (name: string) =>
     new ApiError(400, 'MissingParameter', `The input parameter "${name}" that is mandatory for processing this request is not supplied.`),
@@ -38,6 +46,8 @@ export const apiErrors = {
     new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.'),
   unavailable: () => new ApiError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
 
+  /** CreateRouteEntries' own code for an entry without RouteTableId. */
+  missingRouteTableId: () => new ApiError(400, 'MissingParam.RouteTableId', 'The parameter RouteTableId is missing.'),
   routeTableNotFound: () => new ApiError(404, 'InvalidRouteTableId.NotFound', 'Specified route table does not exist.'),
   /** DescribeRouteEntryList names a missing table differently from the mutations. */
   routeTableNotFoundForList: () => new ApiError(400, 'InvalidRouteTable.NotFound', 'The specified RouteTable was not found.'),
@@ -48,7 +58,8 @@ export const apiErrors = {
   cidrNotAllowed: () => new ApiError(400, 'InvalidCidrBlock', 'Specified CIDR block is not valid.'),
   cidrDuplicate: () => new ApiError(400, 'InvalidCIDRBlock.Duplicate', 'Specified CIDR block is already exists.'),
   quotaExceeded: () => new ApiError(400, 'QuotaExceeded', 'Route entry quota exceeded in this route table.'),
-  vpcNotStable: () => new ApiError(400, 'IncorrectRouteEntryStatus', 'The vpc has NotStable routeEntry status.'),
+  /** A write while an entry in the VPC is between states; the reference lists IncorrectRouteEntryStatus, callers also see the others. */
+  vpcNotStable: (code: BusyCode = 'IncorrectRouteEntryStatus') => new ApiError(400, code, BUSY_MESSAGES[code]),
   entryStatus: () => new ApiError(400, 'IncorrectRouteEntryStatus', 'Specified routeEntry status error.'),
   taskConflict: () => new ApiError(400, 'TaskConflict', 'The operation is too frequent, please wait a moment and try again.'),
   entryNotFound: () => new ApiError(400, 'InvalidRouteEntry.NotFound', 'Route entry not exists.'),

@@ -16,14 +16,27 @@ export const WRITE_ACTIONS: ReadonlySet<string> = new Set([
 export const DEFAULT_READ_LIMIT: RateLimit = { capacity: 20, refillPerSecond: 20 };
 export const DEFAULT_WRITE_LIMIT: RateLimit = { capacity: 10, refillPerSecond: 10 };
 
+export interface FlowSettings {
+  readonly enabled?: boolean;
+  readonly read?: RateLimit;
+  readonly write?: RateLimit;
+  readonly perAction?: Record<string, RateLimit>;
+}
+
 export class FlowControl {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #initial: FlowSettings;
   #limits: Record<string, RateLimit> = {};
   #read: RateLimit = DEFAULT_READ_LIMIT;
   #write: RateLimit = DEFAULT_WRITE_LIMIT;
   #enabled = true;
 
-  configure(opts: { enabled?: boolean; read?: RateLimit; write?: RateLimit; perAction?: Record<string, RateLimit> }): void {
+  constructor(initial: FlowSettings = {}) {
+    this.#initial = initial;
+    this.configure(initial);
+  }
+
+  configure(opts: FlowSettings): void {
     if (opts.enabled !== undefined) this.#enabled = opts.enabled;
     if (opts.read) this.#read = opts.read;
     if (opts.write) this.#write = opts.write;
@@ -49,7 +62,12 @@ export class FlowControl {
     return true;
   }
 
+  /** Back to the limits given at start, with full buckets. */
   reset(): void {
-    this.#buckets.clear();
+    this.#limits = {};
+    this.#read = DEFAULT_READ_LIMIT;
+    this.#write = DEFAULT_WRITE_LIMIT;
+    this.#enabled = true;
+    this.configure(this.#initial);
   }
 }

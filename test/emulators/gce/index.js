@@ -1,0 +1,2 @@
+// `node test/emulators/gce --port N` resolves a directory to index.js; the emulator is TypeScript.
+import './main.ts';

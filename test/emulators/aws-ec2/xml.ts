@@ -21,8 +21,9 @@ export function list<T>(name: string, items: readonly T[], item: (x: T) => reado
   return parent(name, items.map((x) => parent('item', item(x))));
 }
 
+/** Text content as EC2 writes it: only &, < and > are escaped (quotes stay as they are). */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 }
 
 /** `<Action>Response xmlns=…>` with requestId first, as every EC2 answer starts. */
@@ -33,7 +34,8 @@ export function responseDocument(action: string, requestId: string, body: readon
 
 function render(node: XmlNode, depth: number, attrs = ''): string {
   const pad = '    '.repeat(depth);
-  if ('text' in node) return `${pad}<${node.name}${attrs}>${escapeXml(node.text)}</${node.name}>`;
+  if ('text' in node && node.text !== '') return `${pad}<${node.name}${attrs}>${escapeXml(node.text)}</${node.name}>`;
+  if ('text' in node) return `${pad}<${node.name}${attrs}/>`;
   if (node.children.length === 0) return `${pad}<${node.name}${attrs}/>`;
   const inner = node.children.map((c) => render(c, depth + 1)).join('\n');
   return `${pad}<${node.name}${attrs}>\n${inner}\n${pad}</${node.name}>`;

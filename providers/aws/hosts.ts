@@ -1,0 +1,118 @@
+// Which instance or interface carries a host's address, learned with one paged
+// DescribeInstances per 200 addresses and reused for a short while. Interface
+// counts learned here also decide how routes are reported (routes.ts nextHopOf).
+import { formatIp, parseIp } from '../../src/net/cidr.ts';
+import type { Logger } from '../../src/observe/log.ts';
+import type { Clock } from '../../src/util/time.ts';
+import type { HostRef, NextHop } from '../route-table.ts';
+import type { Ec2Api, Ec2Filter, Ec2Instance } from './api.ts';
+import type { ApiGate } from './gate.ts';
+
+/** EC2 accepts up to 200 values per filter. */
+export const FILTER_CHUNK = 200;
+
+export interface HostDirectoryParts {
+  readonly api: Ec2Api;
+  readonly gate: ApiGate;
+  readonly clock: Clock;
+  readonly ttlMs: number;
+  readonly vpcId: string | undefined;
+  readonly logger: Logger;
+}
+
+interface Cached<T> { readonly value: T; readonly at: number }
+
+export class HostDirectory {
+  readonly #p: HostDirectoryParts;
+  readonly #byIp = new Map<string, Cached<NextHop | undefined>>();
+  readonly #eniCounts = new Map<string, Cached<number>>();
+
+  constructor(parts: HostDirectoryParts) {
+    this.#p = parts;
+  }
+
+  async resolve(hosts: readonly HostRef[], signal: AbortSignal): Promise<Map<string, NextHop>> {
+    const ipOf = new Map<string, string>();
+    for (const h of hosts) {
+      const ip = canonicalIpv4(h.publicIp);
+      if (ip === undefined) this.#p.logger.debug({ publicIp: h.publicIp }, 'host address is not IPv4; it cannot be a VPC next hop');
+      else ipOf.set(h.publicIp, ip);
+    }
+    const stale = [...new Set(ipOf.values())].filter((ip) => !this.#fresh(this.#byIp.get(ip)));
+    for (let i = 0; i < stale.length; i += FILTER_CHUNK) {
+      const chunk = stale.slice(i, i + FILTER_CHUNK);
+      const instances = await this.describe([
+        { name: 'network-interface.addresses.private-ip-address', values: chunk },
+        { name: 'instance-state-name', values: ['running'] },
+      ], signal);
+      const found = hopsByIp(instances, new Set(chunk));
+      const at = this.#p.clock.now();
+      for (const ip of chunk) this.#byIp.set(ip, { value: found.get(ip), at });
+    }
+    const out = new Map<string, NextHop>();
+    for (const [publicIp, ip] of ipOf) {
+      const hop = this.#byIp.get(ip)?.value;
+      if (hop) out.set(publicIp, hop);
+    }
+    return out;
+  }
+
+  /** Interface counts of these instances (0 for instances EC2 no longer knows). */
+  async eniCounts(instanceIds: readonly string[], signal: AbortSignal): Promise<(instanceId: string) => number | undefined> {
+    const missing = instanceIds.filter((id) => !this.#fresh(this.#eniCounts.get(id)));
+    for (let i = 0; i < missing.length; i += FILTER_CHUNK) {
+      const chunk = missing.slice(i, i + FILTER_CHUNK);
+      const found = new Set((await this.describe([{ name: 'instance-id', values: chunk }], signal)).map((x) => x.id));
+      const at = this.#p.clock.now();
+      for (const id of chunk) if (!found.has(id)) this.#eniCounts.set(id, { value: 0, at });
+    }
+    return (id) => this.#eniCounts.get(id)?.value;
+  }
+
+  /** Every instance matching `filters` (paged; restricted to the VPC when one is set); remembers interface counts. */
+  async describe(filters: readonly Ec2Filter[], signal: AbortSignal): Promise<Ec2Instance[]> {
+    const all = this.#p.vpcId === undefined ? filters : [...filters, { name: 'vpc-id', values: [this.#p.vpcId] }];
+    const out: Ec2Instance[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#p.gate.call('DescribeInstances', signal, () =>
+        this.#p.api.describeInstances({ filters: all, maxResults: 1000, nextToken }, signal));
+      out.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    const at = this.#p.clock.now();
+    for (const i of out) this.#eniCounts.set(i.id, { value: i.enis.length, at });
+    return out;
+  }
+
+  #fresh(entry: Cached<unknown> | undefined): boolean {
+    return entry !== undefined && this.#p.clock.now() - entry.at < this.#p.ttlMs;
+  }
+}
+
+/**
+ * The next hop for each wanted address: the instance when it has one interface,
+ * else the interface that carries the address. Only running instances count.
+ */
+export function hopsByIp(instances: readonly Ec2Instance[], wanted: ReadonlySet<string>): Map<string, NextHop> {
+  const out = new Map<string, NextHop>();
+  for (const instance of instances) {
+    if (instance.state !== 'running') continue;
+    for (const eni of instance.enis) {
+      for (const ip of eni.privateIps) {
+        if (!wanted.has(ip)) continue;
+        out.set(ip, instance.enis.length > 1 ? { kind: 'eni', id: eni.id } : { kind: 'instance', id: instance.id });
+      }
+    }
+  }
+  return out;
+}
+
+function canonicalIpv4(text: string): string | undefined {
+  try {
+    const { family, addr } = parseIp(text, 'publicIp');
+    return family === 4 ? formatIp(family, addr) : undefined;
+  } catch {
+    return undefined;
+  }
+}

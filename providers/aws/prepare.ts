@@ -1,0 +1,30 @@
+// Pure planning for HostPreparer: which hosts need SourceDestCheck turned off.
+// tartan only ever calls ModifyInstanceAttribute, which sets the instance's
+// primary interface; a secondary interface with the check on is reported, not fixed.
+import type { NextHop } from '../route-table.ts';
+import type { Ec2Instance } from './api.ts';
+
+export type Decision =
+  | { readonly action: 'ok' }
+  | { readonly action: 'fix'; readonly instanceId: string }
+  | { readonly action: 'unfixable'; readonly reason: string };
+
+export function decide(hop: NextHop, instances: readonly Ec2Instance[]): Decision {
+  if (hop.kind === 'instance') {
+    const instance = instances.find((i) => i.id === hop.id);
+    if (!instance) return { action: 'unfixable', reason: `instance ${hop.id} not found` };
+    if (instance.state === 'terminated' || instance.state === 'shutting-down') {
+      return { action: 'unfixable', reason: `instance ${hop.id} is ${instance.state}` };
+    }
+    return instance.sourceDestCheck === false ? { action: 'ok' } : { action: 'fix', instanceId: instance.id };
+  }
+  const instance = instances.find((i) => i.enis.some((e) => e.id === hop.id));
+  const eni = instance?.enis.find((e) => e.id === hop.id);
+  if (!instance || !eni) return { action: 'unfixable', reason: `network interface ${hop.id} not found on any instance` };
+  if (eni.sourceDestCheck === false) return { action: 'ok' };
+  if (eni.deviceIndex === 0) return { action: 'fix', instanceId: instance.id };
+  return {
+    action: 'unfixable',
+    reason: `source/destination check is on for secondary interface ${hop.id} of ${instance.id}; turn it off on the interface`,
+  };
+}

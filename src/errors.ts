@@ -57,12 +57,14 @@ export class NotFoundError extends Error {
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return JSON.stringify(value);
+  let text: string | undefined;
   try {
-    const text = JSON.stringify(value);
-    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    text = JSON.stringify(value);
   } catch {
-    return String(value);
+    // Circular or BigInt: fall through to the type name.
   }
+  if (text === undefined) return typeof value === 'bigint' ? `${value}n` : `a ${typeof value}`;
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 export function errorMessage(err: unknown): string {

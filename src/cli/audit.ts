@@ -2,7 +2,7 @@
 // operators, cron and CI after a Terraform apply. Exit 0 clean, 1 drift found,
 // 2 could not audit (the reason on stderr; with --output json also on stdout).
 import { type Deadline, CouldNotAuditError, audit, deadline, errorReport, exitCodeFor, renderJson, renderTable } from '../audit/index.ts';
-import { type FlagSpec, type FlagValues, bool, num, parseFlags, renderHelp, str } from '../config/flags.ts';
+import { type FlagSpec, type FlagValues, bool, list, num, parseFlags, renderHelp, str } from '../config/flags.ts';
 import type { NetworkConfig } from '../config/network.ts';
 import { InvalidInputError, errorMessage } from '../errors.ts';
 import { type Logger, createLogger } from '../observe/log.ts';
@@ -52,14 +52,15 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
     return 0;
   }
   const json = str(values, 'output') === 'json';
-  const limits = deadline(num(values, 'timeout'), signal);
-  const log = createLogger({ level: str(values, 'log-level'), name: 'audit' });
   let cloud: (RouteTableReader & { close?: () => unknown }) | undefined;
   let closeEtcd: (() => void) | undefined;
+  // Everything below ends in 0, 1 or 2: an unexpected error is "could not audit", never "drift".
   try {
+    const limits = deadline(num(values, 'timeout'), signal);
+    const log = createLogger({ level: str(values, 'log-level'), name: 'audit' });
     const { client, store } = etcdStoreFromFlags(values);
     closeEtcd = () => client.close();
-    const storeText = `etcd ${(values['etcd-endpoints'] as string[]).join(',')}`;
+    const storeText = `etcd ${list(values, 'etcd-endpoints').join(',')}`;
     const config = needsConfig(values) ? await readConfig(values, limits, storeText, () => store.getNetworkConfig(limits.signal)) : undefined;
     cloud = config ? chooseCloud(values, config, log) : undefined;
     const report = await audit({
@@ -92,7 +93,7 @@ function needsConfig(values: FlagValues): boolean {
 
 async function readConfig(values: FlagValues, limits: Deadline, storeText: string, fromStore: () => Promise<NetworkConfig>): Promise<NetworkConfig> {
   const path = str(values, 'net-config-path');
-  return await limits.read(path ? 'config' : 'etcd', path ?? `the network config in ${storeText}`, () => loadNetworkConfig(path, fromStore));
+  return await limits.read(path ? 'config' : 'etcd', path ? 'reading --net-config-path' : `reading the network config from ${storeText}`, () => loadNetworkConfig(path, fromStore));
 }
 
 /** The provider from the flags, or none: `--provider none`, or no flag and a Backend.Type that names no cloud. */

@@ -3,7 +3,6 @@
 import { InvalidInputError, errorMessage } from '../errors.ts';
 import { LeaseRevokedError } from '../lease/store.ts';
 import { runAgent } from './agent.ts';
-import { runAudit } from './audit.ts';
 import { runController } from './controller.ts';
 import { runDockerOpts } from './docker-opts.ts';
 
@@ -12,7 +11,7 @@ type Command = (argv: readonly string[], signal: AbortSignal) => Promise<number>
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   agent: { run: runAgent, summary: "hold this host's subnet lease, write subnet.env, program the kernel for every peer" },
   controller: { run: runController, summary: 'leader-elected: write every lease into the managed cloud route tables, publish route status' },
-  audit: { run: runAudit, summary: 'read-only drift report: leases vs cloud route tables vs the kernel (exit 0 clean, 1 drift, 2 could not audit)' },
+  audit: { run: async (argv, signal) => (await import('./audit.ts')).runAudit(argv, signal), summary: 'read-only drift report: leases vs cloud route tables vs the kernel (exit 0 clean, 1 drift, 2 could not audit)' },
   'docker-opts': { run: (argv) => runDockerOpts(argv), summary: 'subnet.env → Docker daemon options (mk-docker-opts)' },
 };
 

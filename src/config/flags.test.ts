@@ -20,6 +20,7 @@ describe('flags', () => {
     assert.equal(values['resync-period'], 90_000);
     assert.deepEqual(values['etcd-endpoints'], ['http://127.0.0.1:2379']);
     assert.equal(values['subnet-lease-renew-margin'], 60);
+    assert.equal(parseFlags(SPECS, []).values['resync-period'], 10_000, 'a duration default is milliseconds too');
   });
 
   test('TARTAN_<FLAG> env is read; the flag wins over env', () => {

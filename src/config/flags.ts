@@ -57,13 +57,16 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
     const fromEnv = env[envName(spec.name)];
     if (given) values[spec.name] = convert(spec, given, `--${spec.name}`);
     else if (fromEnv !== undefined && fromEnv !== '') values[spec.name] = convert(spec, [fromEnv], envName(spec.name));
-    else values[spec.name] = spec.default === undefined ? undefined : defaultValue(spec.default);
+    else values[spec.name] = spec.default === undefined ? undefined : defaultValue(spec);
   }
   return { values: Object.freeze(values), positionals };
 }
 
-function defaultValue(value: FlagSpec['default']): FlagValue {
+function defaultValue(spec: FlagSpec): FlagValue {
+  const value = spec.default;
   if (Array.isArray(value)) return [...(value as readonly string[])];
+  // A duration default is written as text ("10s") for --help; the value is milliseconds, as for a given flag.
+  if (spec.type === 'duration' && typeof value === 'string') return parseDuration(value, `default of --${spec.name}`);
   return value as Exclude<FlagSpec['default'], readonly string[]>;
 }
 

@@ -91,6 +91,8 @@ export class Controller {
     const drift = computeDrift({ leases: snapshot.leases, nextHops, tables });
     const plan = planRoutes(drift, { trusted: true, budget: this.#o.budget, protect: protectedDestinations(snapshot) });
     const results = await applyPlan({ provider: this.#o.provider, plan, concurrency: this.#o.concurrency ?? 16, signal, log: this.#o.log });
+    // A write the cloud refused may name a host that is gone (terminated, released): look it up again next pass.
+    this.#hosts.forget(results.flatMap((r) => (r.outcome === 'error' && r.action.op !== 'delete' ? [r.action.nextHop] : [])));
     await this.#status.publish(snapshot, drift, plan, results, signal);
     const pass = { drift, plan, results };
     this.lastPass = pass;

@@ -1,12 +1,13 @@
 // Which leases' hosts are in this provider's network, cached so a steady state
 // costs no describe calls: known hosts stay known until their route turns
-// blackhole; hosts found outside are asked again after `negativeTtlMs`.
+// blackhole, a write to them fails, or their lease names another instance;
+// hosts found outside are asked again after `negativeTtlMs`.
 import { errorMessage } from '../errors.ts';
-import { type Lease, backendField } from '../lease/lease.ts';
-import { INSTANCE_ID_FIELD } from '../agent/path.ts';
+import type { Lease } from '../lease/lease.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../util/time.ts';
 import { type HostRef, type NextHop, type RouteEntry, type RouteTableWriter, canPrepareHosts, sameNextHop } from '../../providers/route-table.ts';
+import { hostRef } from './observe.ts';
 
 export interface HostResolverOptions {
   readonly provider: RouteTableWriter;
@@ -26,34 +27,46 @@ export class HostResolver {
   }
 
   async resolve(leases: readonly Lease[], blackholed: readonly RouteEntry[], signal: AbortSignal): Promise<ReadonlyMap<string, NextHop>> {
-    for (const [ip, hop] of this.#known) if (blackholed.some((r) => sameNextHop(r.nextHop, hop))) this.#known.delete(ip);
+    this.forget(blackholed.flatMap((r) => (r.nextHop ? [r.nextHop] : [])));
     const now = this.#o.clock.now();
+    // Keyed by address and published instance id: a host that comes back with a new
+    // InstanceID (Alibaba resolves by it) is looked up again, not served from the cache.
+    const refs = new Map(leases.map((l): [string, HostRef] => {
+      const ref = hostRef(l);
+      return [hostKey(ref), ref];
+    }));
+    for (const key of this.#known.keys()) if (!refs.has(key)) this.#known.delete(key);
+    for (const key of this.#outside.keys()) if (!refs.has(key)) this.#outside.delete(key);
     const ask = new Map<string, HostRef>();
-    for (const l of leases) {
-      const ip = l.attrs.publicIp;
-      if (this.#known.has(ip) || ask.has(ip)) continue;
-      const since = this.#outside.get(ip);
+    for (const [key, ref] of refs) {
+      if (this.#known.has(key)) continue;
+      const since = this.#outside.get(key);
       if (since !== undefined && now - since < this.#o.negativeTtlMs) continue;
-      const instanceId = backendField(l.attrs.backendData, INSTANCE_ID_FIELD);
-      ask.set(ip, { publicIp: ip, instanceId: typeof instanceId === 'string' ? instanceId : undefined });
+      ask.set(key, ref);
     }
     if (ask.size > 0) {
       const found = await this.#o.provider.resolveHosts([...ask.values()], signal);
-      for (const ip of ask.keys()) {
-        const hop = found.get(ip);
+      for (const [key, ref] of ask) {
+        const hop = found.get(ref.publicIp);
         if (hop) {
-          this.#known.set(ip, hop);
-          this.#outside.delete(ip);
-        } else this.#outside.set(ip, now);
+          this.#known.set(key, hop);
+          this.#outside.delete(key);
+        } else this.#outside.set(key, now);
       }
       await this.#prepare([...found.values()], signal);
     }
     const out = new Map<string, NextHop>();
-    for (const l of leases) {
-      const hop = this.#known.get(l.attrs.publicIp);
-      if (hop) out.set(l.attrs.publicIp, hop);
+    for (const [key, ref] of refs) {
+      const hop = this.#known.get(key);
+      if (hop) out.set(ref.publicIp, hop);
     }
     return out;
+  }
+
+  /** These next hops are gone or refused (blackhole route, failed write): their hosts are looked up again. */
+  forget(hops: readonly NextHop[]): void {
+    if (hops.length === 0) return;
+    for (const [key, hop] of this.#known) if (hops.some((h) => sameNextHop(h, hop))) this.#known.delete(key);
   }
 
   /** AWS: SourceDestCheck off; GCE: report instances without canIpForward. Once per next hop. */
@@ -72,4 +85,8 @@ export class HostResolver {
       this.#o.log.warn({ err: errorMessage(err) }, 'host preparation failed; will retry');
     }
   }
+}
+
+function hostKey(ref: HostRef): string {
+  return `${ref.publicIp} ${ref.instanceId ?? ''}`;
 }

@@ -1,10 +1,11 @@
 // How the controller and `tartan audit` observe the cloud and the lease set, once,
 // so both judge drift from the same inputs. Read calls only: this file sees the
 // provider through RouteTableReader, never the writer half.
-import { parseSubnetKey } from '../lease/lease.ts';
+import { INSTANCE_ID_FIELD } from '../agent/path.ts';
+import { type Lease, backendField, parseSubnetKey } from '../lease/lease.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
 import { formatCidr } from '../net/cidr.ts';
-import type { RouteTableReader } from '../../providers/route-table.ts';
+import type { HostRef, RouteTableReader } from '../../providers/route-table.ts';
 import type { TableObservation } from './drift.ts';
 
 export interface ObservedTable extends TableObservation {
@@ -20,6 +21,12 @@ export async function observeTables(provider: RouteTableReader, signal: AbortSig
     const capacity = await provider.capacity(ref.id, signal);
     return { table: ref.id, name: ref.name, listing, capacity };
   }));
+}
+
+/** How a lease's host is looked up: its PublicIP, and the instance id its agent published (hybrid mode) when there is one. */
+export function hostRef(lease: Lease): HostRef {
+  const instanceId = backendField(lease.attrs.backendData, INSTANCE_ID_FIELD);
+  return { publicIp: lease.attrs.publicIp, instanceId: typeof instanceId === 'string' ? instanceId : undefined };
 }
 
 /** Subnets of leases whose value does not parse: their routes are never deleted on that account. */

@@ -1,0 +1,85 @@
+// `tartan audit`, observe → compare → report, read-only: leases and route status
+// from the lease store, the managed route tables through RouteTableReader (the
+// read half of the provider interface, wrapped so nothing else is reachable), and
+// optionally this host's kernel. The comparison is the controller's own drift
+// model and planner; nothing here decides differently what should exist.
+import { computeDrift } from '../controller/drift.ts';
+import { hostRef, observeTables, protectedDestinations } from '../controller/observe.ts';
+import { type DeletionBudget, planRoutes } from '../controller/planner.ts';
+import type { NetworkConfig } from '../config/network.ts';
+import type { JsonValue, Lease } from '../lease/lease.ts';
+import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
+import type { HostRef, NextHop, RouteTableReader } from '../../providers/route-table.ts';
+import { type CloudObservation, buildReport } from './build.ts';
+import { CouldNotAuditError, type Deadline } from './deadline.ts';
+import { auditKernel } from './kernel-observe.ts';
+import { readOnly } from './read-only.ts';
+import type { AuditReport, KernelReport } from './report.ts';
+
+export interface AuditOptions {
+  /** Read abilities only: listing leases and the controller's route status. */
+  readonly leases: LeaseReader & Pick<RouteStatusStore, 'listRouteStatus'>;
+  /** How the lease store is named in messages and in `sources` (e.g. `etcd http://…`, and the key prefix). */
+  readonly store: { readonly store: string; readonly prefix: string };
+  /** The managed route tables; undefined audits leases, route status and the kernel only. */
+  readonly cloud?: RouteTableReader | undefined;
+  /** Set to also report the controller's repair plan, with its deletion budget. */
+  readonly plan?: { readonly budget: DeletionBudget } | undefined;
+  /** Set to compare this host's kernel with what its agent should have programmed. */
+  readonly kernel?: { readonly config: NetworkConfig; readonly netns?: string | undefined; readonly publicIp?: string | undefined } | undefined;
+  readonly deadline: Deadline;
+  readonly now?: () => number;
+}
+
+export async function audit(opts: AuditOptions): Promise<AuditReport> {
+  const { deadline } = opts;
+  const storeText = opts.store.store;
+  const [snapshot, published] = await Promise.all([
+    deadline.read('etcd', `reading the leases from ${storeText}`, (signal) => opts.leases.list(signal)),
+    deadline.read('etcd', `reading the route status from ${storeText}`, (signal) => opts.leases.listRouteStatus(signal)),
+  ]);
+  const [cloud, kernel] = await Promise.all([
+    opts.cloud ? observeCloud(readOnly(opts.cloud), snapshot.leases, opts) : undefined,
+    opts.kernel ? observeKernel(snapshot.leases, published, opts.kernel, deadline) : undefined,
+  ]);
+  if (cloud && opts.plan) {
+    const plan = planRoutes(cloud.drift, { trusted: true, budget: opts.plan.budget, protect: protectedDestinations(snapshot) });
+    return build({ ...cloud, plan });
+  }
+  return build(cloud);
+
+  function build(c: CloudObservation | undefined): AuditReport {
+    return buildReport({
+      generatedAt: new Date((opts.now ?? Date.now)()).toISOString(),
+      store: opts.store, snapshot, published, cloud: c, kernel,
+    });
+  }
+}
+
+/**
+ * Hosts first, then tables: on AWS a table listing needs the interface count of
+ * every instance it routes to, and the host lookup has just learned them, so the
+ * listings cost no further DescribeInstances.
+ */
+async function observeCloud(reader: RouteTableReader, leases: readonly Lease[], opts: AuditOptions): Promise<CloudObservation> {
+  const api = `the ${reader.provider} API`;
+  const nextHops = await opts.deadline.read('cloud', `looking up the leases' hosts in ${api}`, (signal) => resolveLeaseHosts(reader, leases, signal));
+  const tables = await opts.deadline.read('cloud', `reading the route tables from ${api}`, (signal) => observeTables(reader, signal));
+  // No managed table is a wrong selector (tag, ids), not a clean cluster: nothing could be checked.
+  if (tables.length === 0) throw new CouldNotAuditError('cloud', `${api} found no managed route table (check --route-table-ids / --route-table-tag / --cluster-name)`);
+  const drift = computeDrift({ leases, nextHops, tables });
+  return { provider: reader.provider, tables, drift, apiCalls: reader.calls() };
+}
+
+async function resolveLeaseHosts(reader: RouteTableReader, leases: readonly Lease[], signal: AbortSignal): Promise<ReadonlyMap<string, NextHop>> {
+  const hosts = new Map<string, HostRef>();
+  for (const l of leases) if (!hosts.has(l.attrs.publicIp)) hosts.set(l.attrs.publicIp, hostRef(l));
+  return hosts.size === 0 ? new Map() : await reader.resolveHosts([...hosts.values()], signal);
+}
+
+async function observeKernel(
+  leases: readonly Lease[], status: ReadonlyMap<string, JsonValue>, k: NonNullable<AuditOptions['kernel']>, deadline: Deadline,
+): Promise<KernelReport> {
+  const where = k.netns ? `reading the kernel (network namespace ${k.netns})` : 'reading the kernel';
+  return await deadline.read('kernel', where, (signal) => auditKernel({ ...k, leases, status, signal }));
+}

@@ -1,0 +1,124 @@
+// `tartan audit --kernel`: reads this host's kernel (or a named namespace's) and
+// compares what tartan owns there with what the agent should have programmed.
+// Read-only: only `ip -json … show` and `bridge -json fdb show` run.
+import { hostGwPeerObjects, vxlanPeerObjects } from '../agent/backends/index.ts';
+import { choosePaths, peerRouteDomain } from '../agent/path.ts';
+import { cloudOfBackend } from '../agent/route-domain.ts';
+import type { PeerObjects } from '../agent/backends/peer-loop.ts';
+import { parseVxlanConfig } from '../agent/backends/vxlan-config.ts';
+import { type NetworkConfig, backendOption } from '../config/network.ts';
+import { InvalidInputError } from '../errors.ts';
+import { connectedNetworks, observeOwned, prefixText } from '../kernel/index.ts';
+import { observeInterfaces } from '../kernel/interfaces.ts';
+import type { JsonValue, Lease } from '../lease/lease.ts';
+import { type Family, formatIp, parseIp } from '../net/cidr.ts';
+import { expectKernel, kernelDrift } from './kernel.ts';
+import type { KernelReport } from './report.ts';
+
+export interface KernelAuditOptions {
+  readonly config: NetworkConfig;
+  readonly leases: readonly Lease[];
+  /** The controller's published route status: in hybrid mode the agent leaves VPC-routed peers out of the kernel. */
+  readonly status: ReadonlyMap<string, JsonValue>;
+  /** Look inside this named network namespace instead of the current one (tests, the lab). */
+  readonly netns?: string | undefined;
+  /** This host's PublicIP (the agent's --public-ip); default: the lease whose PublicIP is a local address. */
+  readonly publicIp?: string | undefined;
+  readonly signal: AbortSignal;
+}
+
+interface HostView {
+  readonly own: Lease;
+  readonly dev: string;
+}
+
+export async function auditKernel(opts: KernelAuditOptions): Promise<KernelReport> {
+  const config = kernelConfigOf(opts.config);
+  const backendType = config.backend.type;
+  if (backendType !== 'vxlan' && backendType !== 'host-gw') {
+    throw new InvalidInputError('Backend.Type', backendType, '--kernel audits the vxlan and host-gw backends (and the cloud types, whose Fallback is one of them) only');
+  }
+  const { own, dev } = await findHost(opts);
+  const routeDomain = peerRouteDomain(own);
+  const others = opts.leases.filter((l) => l.key !== own.key);
+  const paths = routeDomain ? choosePaths({ routeDomain, peers: others, status: opts.status }) : { cloud: [], kernel: others };
+  const families: Family[] = [...(config.ipv4 ? [4 as const] : []), ...(config.ipv6 ? [6 as const] : [])];
+  const networks = await connectedNetworks(dev, { netns: opts.netns });
+  let objectsFor: (lease: Lease) => PeerObjects;
+  let devices: string[] = [];
+  if (backendType === 'vxlan') {
+    const vx = parseVxlanConfig(config);
+    devices = [...(config.ipv4 ? [vx.deviceV4] : []), ...(config.ipv6 ? [vx.deviceV6] : [])];
+    const ctx = {
+      v4: config.ipv4 ? { device: vx.deviceV4 } : undefined,
+      v6: config.ipv6 ? { device: vx.deviceV6 } : undefined,
+      direct: vx.directRouting ? { dev, networks } : undefined,
+    };
+    objectsFor = (lease) => vxlanPeerObjects(lease, ctx);
+  } else {
+    const networksText = networks.length === 0 ? 'no global address' : networks.map(prefixText).join(', ');
+    objectsFor = (lease) => hostGwPeerObjects(lease, { families, dev, networks, networksText });
+  }
+  const expect = await expectKernel({ leases: [own, ...paths.kernel], own, backendType, objectsFor });
+  const observed = await observeOwned({ netns: opts.netns, families, devices, signal: opts.signal });
+  const drift = kernelDrift(expect, observed, opts.leases);
+  return {
+    netns: opts.netns ?? null,
+    backend: backendType,
+    ownLease: own.key,
+    routeDomain: routeDomain ?? null,
+    peers: expect.peers,
+    cloudRoutedPeers: paths.cloud.length,
+    objects: { expected: expect.desired.size, observed: observed.size },
+    counts: {
+      missing: drift.filter((d) => d.kind === 'missing').length,
+      extra: drift.filter((d) => d.kind === 'extra').length,
+      different: drift.filter((d) => d.kind === 'different').length,
+    },
+    drift,
+    skippedPeers: expect.skipped,
+  };
+}
+
+/**
+ * The backend the agent programs the kernel with. Mirrors the agent's hybrid mode
+ * (src/cli/agent.ts hybridMode): the cloud types aws-vpc / gce / ali-vpc program
+ * Backend.Fallback (vxlan by default, with DirectRouting unless it is set).
+ */
+export function kernelConfigOf(config: NetworkConfig): NetworkConfig {
+  if (!cloudOfBackend(config.backend.type)) return config;
+  const fallback = backendOption(config.backend, 'Fallback') ?? 'vxlan';
+  if (fallback !== 'vxlan' && fallback !== 'host-gw') throw new InvalidInputError('Backend.Fallback', fallback, 'must be "vxlan" or "host-gw"');
+  const options = { ...config.backend.options };
+  if (fallback === 'vxlan' && backendOption(config.backend, 'DirectRouting') === undefined) options.DirectRouting = true;
+  return { ...config, backend: { type: fallback, options } };
+}
+
+/** This host's lease (by --public-ip, else the lease whose PublicIP is one of its addresses) and its external interface. */
+async function findHost(opts: KernelAuditOptions): Promise<HostView> {
+  const view = await observeInterfaces(opts.netns);
+  const local = new Map<string, string>();
+  for (const i of view.interfaces) for (const a of i.addrs) local.set(canonicalIp(a.local), i.name);
+  const ownIp = opts.publicIp !== undefined ? canonicalIp(opts.publicIp) : undefined;
+  const own = ownIp !== undefined
+    ? opts.leases.find((l) => canonicalIp(l.attrs.publicIp) === ownIp)
+    : [...opts.leases].sort((a, b) => (a.key < b.key ? -1 : 1)).find((l) => local.has(canonicalIp(l.attrs.publicIp)));
+  const where = opts.netns ? `network namespace ${opts.netns}` : 'this host';
+  if (!own) {
+    throw new InvalidInputError('--public-ip', opts.publicIp,
+      ownIp !== undefined ? 'no lease has this PublicIP' : `no lease's PublicIP is an address of ${where}; pass --public-ip (the agent's) to name this host's lease`);
+  }
+  // Behind NAT (--public-ip not local) the external interface is the default route's.
+  const dev = local.get(canonicalIp(own.attrs.publicIp)) ?? view.defaultDev;
+  if (dev === undefined) throw new InvalidInputError('--public-ip', own.attrs.publicIp, `is not an address of ${where} and there is no default route to find the external interface by`);
+  return { own, dev };
+}
+
+function canonicalIp(text: string): string {
+  try {
+    const ip = parseIp(text);
+    return formatIp(ip.family, ip.addr);
+  } catch {
+    return text;
+  }
+}

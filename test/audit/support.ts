@@ -1,0 +1,65 @@
+// Shared setup for the audit's integration tests: leases and route status written
+// straight into a real etcd (flannel's keys), and one call that audits and renders
+// the way the CLI does.
+import type { Etcd3 } from 'etcd3';
+import { audit, deadline, exitCodeFor, renderJson, renderTable, type AuditOptions, type AuditReport } from '../../src/audit/index.ts';
+import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
+import { type JsonValue, EtcdLeaseStore, encodeLeaseAttrs } from '../../src/lease/index.ts';
+import type { RouteTableReader } from '../../providers/route-table.ts';
+import { uniquePrefix } from '../support/etcd.ts';
+
+export const NETWORK = '10.244.0.0/16';
+/** Lease n: subnet 10.244.n.0/24. */
+export const subnet = (n: number): string => `10.244.${n}.0/24`;
+export const key = (n: number): string => `10.244.${n}.0-24`;
+
+export interface SeedLease {
+  readonly n: number;
+  /** The subnet key when not `10.244.<n>.0-24`. */
+  readonly key?: string;
+  readonly publicIp: string;
+  readonly backendType?: string;
+  readonly backendData?: JsonValue;
+}
+
+/** A fresh prefix with a network config and these leases (keys without an etcd lease: reservations, which list like any lease). */
+export async function seedStore(
+  client: Etcd3, leases: readonly SeedLease[], backend: Record<string, JsonValue> = { Type: 'aws-vpc' }, network = NETWORK,
+): Promise<EtcdLeaseStore> {
+  const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('audit') });
+  await client.put(`${store.prefix}/config`).value(JSON.stringify({ Network: network, Backend: backend }));
+  for (let i = 0; i < leases.length; i += 200) {
+    await Promise.all(leases.slice(i, i + 200).map((l) =>
+      client.put(`${store.subnetsPrefix}${l.key ?? key(l.n)}`).value(encodeLeaseAttrs({ publicIp: l.publicIp, backendType: l.backendType ?? 'vxlan', backendData: l.backendData })).exec()));
+  }
+  return store;
+}
+
+/** The controller's status value for a lease, as the StatusPublisher writes it. */
+export async function putStatus(store: EtcdLeaseStore, n: number, state: string, tables: Record<string, string>): Promise<void> {
+  await store.putRouteStatus(key(n), { state, tables, reason: null, provider: 'test', updated: new Date().toISOString() }, new AbortController().signal);
+}
+
+export interface Audited {
+  readonly report: AuditReport;
+  readonly text: string;
+  readonly json: AuditReport;
+  readonly code: number;
+}
+
+export async function runAudit(store: EtcdLeaseStore, cloud: RouteTableReader | undefined, extra: Partial<AuditOptions> = {}): Promise<Audited> {
+  const report = await audit({
+    leases: store,
+    store: { store: 'etcd test', prefix: store.prefix },
+    cloud,
+    plan: { budget: DEFAULT_BUDGET },
+    deadline: deadline(20_000, new AbortController().signal),
+    ...extra,
+  });
+  return {
+    report,
+    text: renderTable(report, { color: false, limit: 0 }),
+    json: JSON.parse(renderJson(report)) as AuditReport,
+    code: exitCodeFor(report),
+  };
+}

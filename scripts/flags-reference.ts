@@ -3,6 +3,7 @@
 // test/docs/readme.test.ts fails when the section is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AGENT_FLAGS, AGENT_SUMMARY } from '../src/cli/agent.ts';
+import { AUDIT_FLAGS, AUDIT_SUMMARY } from '../src/cli/audit.ts';
 import { CONTROLLER_FLAGS, CONTROLLER_SUMMARY } from '../src/cli/controller.ts';
 import { DOCKER_OPTS_FLAGS, DOCKER_OPTS_SUMMARY } from '../src/cli/docker-opts.ts';
 import type { FlagSpec } from '../src/config/flags.ts';
@@ -10,6 +11,7 @@ import type { FlagSpec } from '../src/config/flags.ts';
 export const COMMAND_DOCS: readonly { name: string; summary: string; flags: readonly FlagSpec[] }[] = [
   { name: 'agent', summary: AGENT_SUMMARY, flags: AGENT_FLAGS },
   { name: 'controller', summary: CONTROLLER_SUMMARY, flags: CONTROLLER_FLAGS },
+  { name: 'audit', summary: AUDIT_SUMMARY, flags: AUDIT_FLAGS },
   { name: 'docker-opts', summary: DOCKER_OPTS_SUMMARY, flags: DOCKER_OPTS_FLAGS },
 ];
 

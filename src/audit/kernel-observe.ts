@@ -3,10 +3,10 @@
 // Read-only: only `ip -json … show` and `bridge -json fdb show` run.
 import { hostGwPeerObjects, vxlanPeerObjects } from '../agent/backends/index.ts';
 import { choosePaths, peerRouteDomain } from '../agent/path.ts';
-import { cloudOfBackend } from '../agent/route-domain.ts';
+import { kernelBackendConfig } from '../agent/route-domain.ts';
 import type { PeerObjects } from '../agent/backends/peer-loop.ts';
 import { parseVxlanConfig } from '../agent/backends/vxlan-config.ts';
-import { type NetworkConfig, backendOption } from '../config/network.ts';
+import type { NetworkConfig } from '../config/network.ts';
 import { InvalidInputError } from '../errors.ts';
 import { connectedNetworks, observeOwned, prefixText } from '../kernel/index.ts';
 import { observeInterfaces } from '../kernel/interfaces.ts';
@@ -33,7 +33,7 @@ interface HostView {
 }
 
 export async function auditKernel(opts: KernelAuditOptions): Promise<KernelReport> {
-  const config = kernelConfigOf(opts.config);
+  const config = kernelBackendConfig(opts.config);
   const backendType = config.backend.type;
   if (backendType !== 'vxlan' && backendType !== 'host-gw') {
     throw new InvalidInputError('Backend.Type', backendType, '--kernel audits the vxlan and host-gw backends (and the cloud types, whose Fallback is one of them) only');
@@ -80,19 +80,6 @@ export async function auditKernel(opts: KernelAuditOptions): Promise<KernelRepor
   };
 }
 
-/**
- * The backend the agent programs the kernel with. Mirrors the agent's hybrid mode
- * (src/cli/agent.ts hybridMode): the cloud types aws-vpc / gce / ali-vpc program
- * Backend.Fallback (vxlan by default, with DirectRouting unless it is set).
- */
-export function kernelConfigOf(config: NetworkConfig): NetworkConfig {
-  if (!cloudOfBackend(config.backend.type)) return config;
-  const fallback = backendOption(config.backend, 'Fallback') ?? 'vxlan';
-  if (fallback !== 'vxlan' && fallback !== 'host-gw') throw new InvalidInputError('Backend.Fallback', fallback, 'must be "vxlan" or "host-gw"');
-  const options = { ...config.backend.options };
-  if (fallback === 'vxlan' && backendOption(config.backend, 'DirectRouting') === undefined) options.DirectRouting = true;
-  return { ...config, backend: { type: fallback, options } };
-}
 
 /** This host's lease (by --public-ip, else the lease whose PublicIP is one of its addresses) and its external interface. */
 async function findHost(opts: KernelAuditOptions): Promise<HostView> {

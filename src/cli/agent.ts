@@ -2,9 +2,8 @@
 import { Agent } from '../agent/agent.ts';
 import { backendFactory } from '../agent/backends/index.ts';
 import { type FlagSpec, type FlagValues, bool, list, num, parseFlags, renderHelp, str } from '../config/flags.ts';
-import { type NetworkConfig, backendOption } from '../config/network.ts';
-import { InvalidInputError } from '../errors.ts';
-import { type RouteDomain, cloudOfBackend, detectRouteDomain, parseRouteDomain } from '../agent/route-domain.ts';
+import type { NetworkConfig } from '../config/network.ts';
+import { type RouteDomain, cloudOfBackend, detectRouteDomain, kernelBackendConfig, parseRouteDomain } from '../agent/route-domain.ts';
 import type { Logger } from '../observe/log.ts';
 import { applyMasquerade, removeMasquerade } from '../kernel/index.ts';
 import { deviceToReach, observeInterfaces } from '../kernel/interfaces.ts';
@@ -101,22 +100,16 @@ async function applyIpMasq(config: NetworkConfig, enable: boolean, lease: Lease,
 }
 
 /**
- * Backend types aws-vpc / gce / ali-vpc (flannel's names) mean hybrid: the
- * controller routes what the VPC can, the agent programs the kernel for the rest
- * with the `Fallback` backend (vxlan by default, DirectRouting on unless set, so a
- * directly connected peer gets a plain route). `--route-domain` turns hybrid on
- * for plain vxlan / host-gw configs too (clusters shared with flannel hosts).
+ * Hybrid mode when Backend.Type is aws-vpc / gce / ali-vpc (see kernelBackendConfig);
+ * `--route-domain` turns it on for plain vxlan / host-gw configs too (clusters shared
+ * with flannel hosts).
  */
 async function hybridMode(config: NetworkConfig, values: FlagValues, log: Logger): Promise<{ kernelConfig: NetworkConfig; routeDomain?: RouteDomain }> {
   const flag = str(values, 'route-domain');
   const cloud = cloudOfBackend(config.backend.type);
-  if (!cloud) return { kernelConfig: config, routeDomain: flag ? parseRouteDomain(flag) : undefined };
-  const fallback = backendOption(config.backend, 'Fallback') ?? 'vxlan';
-  if (fallback !== 'vxlan' && fallback !== 'host-gw') throw new InvalidInputError('Backend.Fallback', fallback, 'must be "vxlan" or "host-gw"');
-  const options = { ...config.backend.options };
-  if (fallback === 'vxlan' && backendOption(config.backend, 'DirectRouting') === undefined) options.DirectRouting = true;
-  const kernelConfig = { ...config, backend: { type: fallback, options } };
+  const kernelConfig = kernelBackendConfig(config);
   if (flag) return { kernelConfig, routeDomain: parseRouteDomain(flag) };
+  if (!cloud) return { kernelConfig };
   const { domain, error } = await detectRouteDomain({ cloud, endpoint: str(values, 'metadata-endpoint'), timeoutMs: num(values, 'metadata-timeout') });
   if (error) log.warn({ cloud, err: error }, 'no instance metadata: this host is outside the cloud network (route domain none); every peer over the fallback');
   else log.info({ routeDomain: domain.id, instanceId: domain.instanceId }, 'route domain from instance metadata');

@@ -38,9 +38,21 @@ export function filters(params: Params): Filter[] {
 /** EC2 filter values accept `*` and `?` wildcards. */
 export function matchesAny(values: readonly string[], candidates: readonly (string | undefined)[]): boolean {
   return values.some((pattern) => {
-    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    // Literal values (the common case: IPs, ids) compare directly; only wildcards need a RegExp.
+    if (!/[*?]/.test(pattern)) return candidates.includes(pattern);
+    const re = wildcard(pattern);
     return candidates.some((c) => c !== undefined && re.test(c));
   });
+}
+
+const wildcards = new Map<string, RegExp>();
+function wildcard(pattern: string): RegExp {
+  let re = wildcards.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    wildcards.set(pattern, re);
+  }
+  return re;
 }
 
 /** MaxResults within EC2's range for the action (5–100 for route tables, 5–1000 for instances). */

@@ -4,7 +4,7 @@
 // prints the line's error followed by `Command failed -:<line>`, which is how each
 // failure is traced back to its object. A failed line never drops the rest.
 import { type Change, type ChangeAction } from './plan.ts';
-import { type KernelTarget, type Tool, runTool } from './exec.ts';
+import { type KernelTarget, type Tool, startTool } from './exec.ts';
 import { type KernelObject, TARTAN_ROUTE_PROTO, describeObject } from './objects.ts';
 
 export interface FailedChange {
@@ -58,12 +58,20 @@ export function groupByTool(changes: readonly Change[]): Array<{ tool: Tool; cha
 
 export async function applyChanges(changes: readonly Change[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   const failed: FailedChange[] = [];
-  for (const run of groupByTool(changes)) {
-    opts.signal?.throwIfAborted();
-    const input = run.changes.map(renderChange).join('\n') + '\n';
-    const res = await runTool(run.tool, ['-force', '-batch', '-'], { netns: opts.netns, input, signal: opts.signal });
-    if (res.code === 0) continue;
-    failed.push(...attributeFailures(run.changes, res.stderr));
+  const runs = groupByTool(changes);
+  // Every run's process starts now; each gets its input only after the one before has exited.
+  const started = runs.map((run) => startTool(run.tool, ['-force', '-batch', '-'], { netns: opts.netns, signal: opts.signal }));
+  const fed = runs.map(() => false);
+  try {
+    for (const [i, run] of runs.entries()) {
+      opts.signal?.throwIfAborted();
+      fed[i] = true;
+      const res = await started[i]!.finish(run.changes.map(renderChange).join('\n') + '\n');
+      if (res.code !== 0) failed.push(...attributeFailures(run.changes, res.stderr));
+    }
+  } finally {
+    // Runs never fed (abort, or a tool that could not start): empty input, so they exit doing nothing.
+    for (const [i, s] of started.entries()) if (!fed[i]) void s.finish('').catch(() => undefined);
   }
   return { failed };
 }

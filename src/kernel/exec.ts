@@ -45,13 +45,28 @@ export function toolArgv(tool: Tool, args: readonly string[], target: KernelTarg
 
 /** Runs the tool and resolves with its exit code and output; never rejects on a non-zero exit. */
 export function runTool(tool: Tool, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return startTool(tool, args, opts).finish(opts.input ?? '');
+}
+
+export interface StartedTool {
+  /** Writes the whole input, closes stdin, and resolves when the process has exited. */
+  finish(input: string): Promise<RunResult>;
+}
+
+/**
+ * Starts the tool now and lets the caller feed it later. A batch reads nothing
+ * before its input arrives, so starting the next batch's process while the
+ * previous one runs hides the fork/exec time without giving up their order.
+ */
+export function startTool(tool: Tool, args: readonly string[], opts: KernelTarget & { signal?: AbortSignal | undefined } = {}): StartedTool {
   const [cmd, argv] = toolArgv(tool, args, opts);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+  const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.stdin.on('error', () => { /* the exit code and stderr tell what went wrong */ });
+  const done = new Promise<RunResult>((resolve, reject) => {
     child.on('error', (e) => reject(new KernelCommandError(`${cmd} ${argv.join(' ')}`, -1, e.message, { cause: e })));
     child.on('close', (code, sig) => {
       resolve({
@@ -60,9 +75,14 @@ export function runTool(tool: Tool, args: readonly string[], opts: RunOptions = 
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
-    child.stdin.on('error', () => { /* the exit code and stderr tell what went wrong */ });
-    child.stdin.end(opts.input ?? '');
   });
+  done.catch(() => undefined); // observed through finish(); never an unhandled rejection
+  return {
+    finish: (input) => {
+      child.stdin.end(input);
+      return done;
+    },
+  };
 }
 
 /** Like runTool, but a non-zero exit rejects with KernelCommandError. */

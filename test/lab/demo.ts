@@ -1,0 +1,132 @@
+// `npm run demo [-- --keep] [-- --backend host-gw] [-- --hosts N]`: a whole tartan
+// cluster on this machine, in network namespaces. etcd runs on host 1's eth0, a real
+// `tartan agent` runs on every host and picks its subnet; pods are then attached to
+// each host's cni0 with the subnet and MTU from its subnet.env, as the CNI plugin does.
+// Prints the subnets and a pod-to-pod ping matrix, then tears everything down
+// (`--keep`: stays up until Ctrl-C and says how to look around).
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import { type Cidr, normalize, parseCidr } from '../../src/net/cidr.ts';
+import { startEtcd } from '../support/etcd.ts';
+import { spawnTracked, stopChild } from '../support/process.ts';
+import { type Lab, type LabHost, type LabPod, createLab } from './lab.ts';
+import { type MatrixCell, pingMatrix } from './ping.ts';
+
+const { values } = parseArgs({
+  options: {
+    keep: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'vxlan' },
+    hosts: { type: 'string', default: '3' },
+  },
+});
+if (process.getuid?.() !== 0) {
+  console.error('npm run demo needs root: it builds network namespaces (sudo npm run demo)');
+  process.exit(2);
+}
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+// Ctrl-C tears down: the lab's and the process helpers' exit hooks delete every
+// namespace this run made and kill its agents and etcd by PID. --keep waits for it.
+let onStop = (): void => process.exit(130);
+process.on('SIGINT', () => onStop());
+process.on('SIGTERM', () => onStop());
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'tartan-demo-'));
+const agents: ChildProcess[] = [];
+let lab: Lab | undefined;
+let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
+
+try {
+  lab = await createLab({ hosts: Number(values.hosts), podsPerHost: 0 });
+  const h1 = lab.hosts[0]!;
+  say(`lab ${lab.id}: ${lab.hosts.length} hosts on 192.168.100.0/24, cluster Network ${lab.network}, backend ${values.backend}`);
+  etcd = await startEtcd({ netns: h1.ns, host: h1.ip, clientPort: 2379, peerPort: 2380 });
+  say(`etcd on ${h1.ns} at ${etcd.endpoint}`);
+  const config = join(work, 'net-conf.json');
+  writeFileSync(config, JSON.stringify({ Network: lab.network, Backend: { Type: values.backend } }));
+  for (const h of lab.hosts) agents.push(startAgent(h, etcd.endpoint, config));
+  const subnets = await Promise.all(lab.hosts.map((h) => waitSubnetEnv(h)));
+  const pods: LabPod[] = [];
+  for (const [i, h] of lab.hosts.entries()) {
+    const env = subnets[i]!;
+    say(`  ${h.ns}  eth0 ${h.ip}  subnet ${env.subnet.text}  MTU ${env.mtu}`);
+    pods.push(...(await lab.addPods(h, { subnet: env.subnet.cidr, count: 2, mtu: env.mtu })));
+  }
+  const cells = await untilReachable(lab, pods);
+  printMatrix(pods, cells);
+  if (values.keep) await keepUp(lab, pods);
+} finally {
+  for (const a of agents) await stopChild(a);
+  await etcd?.destroy();
+  await lab?.destroy();
+  rmSync(work, { recursive: true, force: true });
+}
+
+function startAgent(h: LabHost, endpoint: string, config: string): ChildProcess {
+  const args = [
+    'netns', 'exec', h.ns, process.execPath, MAIN, 'agent',
+    '--etcd-endpoints', endpoint, '--iface', 'eth0', '--net-config-path', config,
+    '--subnet-file', join(work, `${h.ns}.env`), '--ip-masq', '--resync-period', '10s',
+  ];
+  const log = openSync(join(work, `${h.ns}.log`), 'a');
+  try {
+    return spawnTracked('ip', args, { stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
+}
+
+async function waitSubnetEnv(h: LabHost): Promise<{ subnet: { text: string; cidr: Cidr }; mtu: number }> {
+  const file = join(work, `${h.ns}.env`);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const env = new Map(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
+      const text = env.get('FLANNEL_SUBNET')!;
+      return { subnet: { text, cidr: normalize(parseCidr(text, 'FLANNEL_SUBNET', { allowHostBits: true })) }, mtu: Number(env.get('FLANNEL_MTU')) };
+    } catch {
+      if (Date.now() > deadline) throw new Error(`the agent on ${h.ns} wrote no subnet.env in 30 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Agents program peers as leases arrive: ping until every pair answers (20 s at most). */
+async function untilReachable(l: Lab, pods: readonly LabPod[]): Promise<MatrixCell[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const cells = await pingMatrix(l, { pods, count: 1, timeout: 1 });
+    if (cells.every((c) => c.result.received === 1) || Date.now() > deadline) return cells;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function printMatrix(pods: readonly LabPod[], cells: readonly MatrixCell[]): void {
+  const name = (p: LabPod): string => p.ns.slice(p.ns.lastIndexOf('-') + 1);
+  const width = Math.max(...pods.map((p) => `${name(p)} ${p.ip}`.length));
+  say(`\nping (from row to column):\n${''.padEnd(width)}  ${pods.map((p) => name(p).padEnd(5)).join(' ')}`.trimEnd());
+  for (const from of pods) {
+    const row = pods.map((to) => (from === to ? '-' : cells.find((c) => c.from === from && c.to === to)?.result.received ? 'ok' : 'FAIL'));
+    say(`${`${name(from)} ${from.ip}`.padEnd(width)}  ${row.map((c) => c.padEnd(5)).join(' ')}`.trimEnd());
+  }
+  const failed = cells.filter((c) => c.result.received === 0).length;
+  say(failed === 0 ? `\nall ${cells.length} pod pairs reachable` : `\n${failed} of ${cells.length} pod pairs NOT reachable (agent logs: ${work})`);
+  if (failed > 0) process.exitCode = 1;
+}
+
+async function keepUp(l: Lab, pods: readonly LabPod[]): Promise<void> {
+  say(`\nkept up. In another terminal (as root):`);
+  say(`  enter a pod:        ip netns exec ${pods[0]!.ns} bash     (then: ping ${pods.at(-1)!.ip})`);
+  say(`  a host's routes:    ip -n ${l.hosts[0]!.ns} route show proto 116`);
+  say(`  vxlan neighbours:   ip -n ${l.hosts[0]!.ns} neigh show dev flannel.1; bridge -n ${l.hosts[0]!.ns} fdb show dev flannel.1`);
+  say(`  agent logs:         ${work}/<host>.log`);
+  say('tear down: press Ctrl-C here (agents, etcd and every tt-' + l.id + '-* namespace are removed)');
+  await new Promise<void>((resolve) => {
+    onStop = resolve;
+  });
+  say('tearing down…');
+}

@@ -36,6 +36,7 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
   readonly #instances = new Map<string, NextHop>();
   readonly #networks: Cidr[];
   #faults: Error[] = [];
+  readonly #opFaults = new Map<string, Error[]>();
 
   constructor(opts: FakeCloudOptions) {
     this.#networks = opts.clusterNetworks.map((n) => parseCidr(n, 'clusterNetworks'));
@@ -63,6 +64,10 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
   /** The next calls fail with these errors, one each, in order. */
   injectFaults(...errors: Error[]): void {
     this.#faults.push(...errors);
+  }
+  /** The next calls of one operation fail with these errors, one each, in order. */
+  failOperation(operation: string, ...errors: Error[]): void {
+    this.#opFaults.set(operation, [...(this.#opFaults.get(operation) ?? []), ...errors]);
   }
   mutations(): FakeCall[] {
     return this.log.filter((c) => ['createRoute', 'deleteRoute', 'replaceRoute'].includes(c.operation));
@@ -139,7 +144,7 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
 
   #call(operation: string, table?: string, destination?: string): void {
     this.log.push({ operation, table, destination });
-    const fault = this.#faults.shift();
+    const fault = this.#opFaults.get(operation)?.shift() ?? this.#faults.shift();
     if (fault) {
       this.#counter.record(operation, fault instanceof RetryableError ? 'throttled' : 'error');
       throw fault;

@@ -57,16 +57,22 @@ export class StatusPublisher {
   }
 }
 
-/** The plan's statuses, corrected by what actually happened when acting. */
+/**
+ * The plan's statuses, corrected by what actually happened when acting. A create
+ * or replace the provider confirmed is `programmed` at once (every provider returns
+ * only when the route is in effect: EC2 synchronously, GCE at operation DONE,
+ * Alibaba at Available), so agents may switch paths in the same pass.
+ */
 export function applyResults(statuses: ReadonlyMap<string, LeaseRouteStatus>, results: readonly ActionResult[]): Map<string, LeaseRouteStatus> {
   const out = new Map(statuses);
   for (const r of results) {
-    if (r.action.op === 'delete' || r.outcome === 'done') continue;
+    if (r.action.op === 'delete') continue;
     const key = r.action.leaseKey;
     const prev = out.get(key);
-    const state: RouteState = r.outcome;
+    const state: RouteState = r.outcome === 'done' ? 'programmed' : r.outcome;
     const tables = { ...(prev?.tables ?? {}), [r.action.table]: state };
-    out.set(key, { state: worst(Object.values(tables)), tables, reason: `${r.action.op} in ${r.action.table}: ${errorMessage(r.error)}` });
+    const reason = r.outcome === 'done' ? prev?.reason : `${r.action.op} in ${r.action.table}: ${errorMessage(r.error)}`;
+    out.set(key, { state: worst(Object.values(tables)), tables, reason });
   }
   return out;
 }

@@ -65,9 +65,13 @@ describe('controller passes (real etcd, fake cloud)', () => {
   test('route status is written per lease, only when it changes', async () => {
     const { store, cloud, controller } = setup(client, { tables: ['rtb-a'] });
     const [lease] = await addHosts(store, cloud, 1, 1);
+    // The create fails once: the status says error, with the reason.
+    cloud.failOperation('createRoute', new Error('InternalError: injected'));
     await controller.reconcileOnce(signal);
     let status = await store.listRouteStatus(signal);
-    assert.equal((status.get(lease!.key) as { state: string }).state, 'pending');
+    assert.deepEqual(status.get(lease!.key), { ...(status.get(lease!.key) as object), state: 'error' });
+    assert.match(JSON.stringify(status.get(lease!.key)), /create in rtb-a: InternalError: injected/);
+    // A confirmed create is programmed in the same pass.
     await controller.reconcileOnce(signal);
     status = await store.listRouteStatus(signal);
     const programmed = status.get(lease!.key) as { state: string; updated: string; provider: string; tables: Record<string, string> };

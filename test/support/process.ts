@@ -40,7 +40,7 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
 }
 
 /** Collects a child's output lines, for assertions and for failure messages. */
-export function collectOutput(child: ChildProcess): { lines: string[]; text(): string } {
+export function collectOutput(child: ChildProcess): { lines: string[]; text: () => string } {
   const lines: string[] = [];
   let partial = '';
   const onData = (chunk: Buffer): void => {

@@ -15,6 +15,9 @@ import type { ResolvedOptions } from './options.ts';
 import { decide } from './prepare.ts';
 import { classify, findRoute, instancesToCount, isOwned, quotaUse, targets } from './routes.ts';
 
+/** How long one DescribeRouteTables answer serves listRoutes/capacity (one pass). */
+const RECENT_MS = 2000;
+
 export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPreparer {
   readonly provider = 'aws' as const;
   readonly #o: ResolvedOptions;
@@ -22,6 +25,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
   readonly #counter = new CallCounter();
   readonly #gate: ApiGate;
   readonly #hosts: HostDirectory;
+  readonly #recent = new Map<string, { table: Ec2RouteTable; at: number }>();
 
   /** `createApi` is api.ts's createEc2Api; the provider hands it the rate limiter to wait on. */
   constructor(o: ResolvedOptions, createApi: (opts: Ec2ApiOptions) => Ec2Api) {
@@ -48,18 +52,19 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
       const missing = sel.ids.filter((id) => !found.some((t) => t.id === id));
       if (missing.length > 0) throw new NotFoundError(`route tables ${missing.join(', ')} not found${this.#o.vpcId ? ` in ${this.#o.vpcId}` : ''}`);
     }
+    this.#remember(found);
     return found.map((t) => ({ id: t.id, name: t.tags.Name })).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   async listRoutes(table: string, signal: AbortSignal): Promise<RouteListing> {
-    const t = await this.#table(table, signal);
+    const t = await this.#recentTable(table, signal);
     const eniCount = await this.#hosts.eniCounts(instancesToCount(t, this.#o.networks), signal);
     return classify(t, this.#o.networks, eniCount);
   }
 
   /** IPv4 and IPv6 routes each have a quota of routeQuota; `used` is the fuller family's count. */
   async capacity(table: string, signal: AbortSignal): Promise<TableCapacity> {
-    const use = quotaUse(await this.#table(table, signal));
+    const use = quotaUse(await this.#recentTable(table, signal));
     return { quota: this.#o.routeQuota, used: Math.max(use.v4, use.v6) };
   }
 
@@ -76,7 +81,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     const destination = this.#destination(route.destination);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.#gate.call('CreateRoute', signal, () => this.#api.createRoute({ table, destination, target: route.nextHop }, signal));
+        await this.#mutate(table, () => this.#gate.call('CreateRoute', signal, () => this.#api.createRoute({ table, destination, target: route.nextHop }, signal)));
         return;
       } catch (err) {
         if (!(err instanceof Ec2ApiError) || err.code !== 'RouteAlreadyExists') throw mapWriteError(err, route, `create route ${destination} in ${table}`);
@@ -100,7 +105,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
       throw new ConflictError(`route ${destination} in ${table} changed since it was listed; not deleting`);
     }
     try {
-      await this.#gate.call('DeleteRoute', signal, () => this.#api.deleteRoute({ table, destination }, signal));
+      await this.#mutate(table, () => this.#gate.call('DeleteRoute', signal, () => this.#api.deleteRoute({ table, destination }, signal)));
     } catch (err) {
       if (err instanceof Ec2ApiError && err.code === 'InvalidRoute.NotFound') return;
       throw mapError(err, `delete route ${destination} in ${table}`);
@@ -115,7 +120,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     if (!isOwned(current, this.#o.networks)) throw new NotOwnedError(`route ${destination} in ${table} is not tartan's`);
     if (targets(current, route.nextHop)) return;
     try {
-      await this.#gate.call('ReplaceRoute', signal, () => this.#api.replaceRoute({ table, destination, target: route.nextHop }, signal));
+      await this.#mutate(table, () => this.#gate.call('ReplaceRoute', signal, () => this.#api.replaceRoute({ table, destination, target: route.nextHop }, signal)));
     } catch (err) {
       throw mapWriteError(err, route, `replace route ${destination} in ${table}`);
     }
@@ -170,7 +175,35 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
   async #table(id: string, signal: AbortSignal): Promise<Ec2RouteTable> {
     const [t] = await this.#describeTables({ ids: [id] }, signal);
     if (!t) throw new NotFoundError(`route table ${id} not found`);
+    this.#remember([t]);
     return t;
+  }
+
+  /**
+   * DescribeRouteTables returns every table with all its routes, so the one call of
+   * tables() also answers listRoutes() and capacity() for the same pass: one read
+   * per resync in steady state. The copy is used for RECENT_MS and forgotten on any
+   * write to that table; writes' own checks always read afresh (#table).
+   */
+  async #recentTable(id: string, signal: AbortSignal): Promise<Ec2RouteTable> {
+    const seen = this.#recent.get(id);
+    if (seen && this.#o.clock.now() - seen.at < RECENT_MS) return seen.table;
+    return await this.#table(id, signal);
+  }
+
+  /** A write to `table`: the recent copy is forgotten before and after it. */
+  async #mutate(table: string, write: () => Promise<unknown>): Promise<void> {
+    this.#recent.delete(table);
+    try {
+      await write();
+    } finally {
+      this.#recent.delete(table);
+    }
+  }
+
+  #remember(tables: readonly Ec2RouteTable[]): void {
+    const at = this.#o.clock.now();
+    for (const table of tables) this.#recent.set(table.id, { table, at });
   }
 
   async #describeTables(q: { ids?: readonly string[]; filters?: readonly Ec2Filter[] }, signal: AbortSignal): Promise<Ec2RouteTable[]> {

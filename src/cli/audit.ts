@@ -62,7 +62,7 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
     closeEtcd = () => client.close();
     const storeText = `etcd ${list(values, 'etcd-endpoints').join(',')}`;
     const config = needsConfig(values) ? await readConfig(values, limits, storeText, () => store.getNetworkConfig(limits.signal)) : undefined;
-    cloud = config ? chooseCloud(values, config, log) : undefined;
+    cloud = config ? await chooseCloud(values, config, log) : undefined;
     const report = await audit({
       leases: store,
       store: { store: storeText, prefix: store.prefix },
@@ -97,7 +97,7 @@ async function readConfig(values: FlagValues, limits: Deadline, storeText: strin
 }
 
 /** The provider from the flags, or none: `--provider none`, or no flag and a Backend.Type that names no cloud. */
-function chooseCloud(values: FlagValues, config: NetworkConfig, log: Logger): (RouteTableReader & { close?: () => unknown }) | undefined {
+async function chooseCloud(values: FlagValues, config: NetworkConfig, log: Logger): Promise<(RouteTableReader & { close?: () => unknown }) | undefined> {
   const given = str(values, 'provider');
   if (given === 'none') return undefined;
   if (given === undefined) {
@@ -109,6 +109,6 @@ function chooseCloud(values: FlagValues, config: NetworkConfig, log: Logger): (R
     }
   }
   // The writer is built by the one factory the controller uses, and handed on as a reader only.
-  const provider: RouteTableReader & { close?: () => unknown } = buildProvider(values, config, log);
+  const provider: RouteTableReader & { close?: () => unknown } = await buildProvider(values, config, log);
   return provider;
 }

@@ -43,7 +43,7 @@ export async function runController(argv: readonly string[], signal: AbortSignal
   const { client, store } = etcdStoreFromFlags(values);
   try {
     const config = await loadNetworkConfig(str(values, 'net-config-path'), () => store.getNetworkConfig(signal));
-    const provider = buildProvider(values, config, log);
+    const provider = await buildProvider(values, config, log);
     const metrics = createControllerMetrics(() => provider.calls());
     const identity = str(values, 'identity') ?? defaultIdentity(hostname());
     const elector = new EtcdElector({

@@ -2,17 +2,28 @@
 // one root AbortController, aborted by SIGTERM/SIGINT, reaches every loop.
 import { InvalidInputError, errorMessage } from '../errors.ts';
 import { LeaseRevokedError } from '../lease/store.ts';
-import { runAgent } from './agent.ts';
-import { runController } from './controller.ts';
-import { runDockerOpts } from './docker-opts.ts';
 
 type Command = (argv: readonly string[], signal: AbortSignal) => Promise<number>;
 
+// Each command is imported only when it runs: the agent on every host must not load
+// the three cloud SDKs the controller needs (measured: ~400 MB RSS with, ~120 MB without).
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  agent: { run: runAgent, summary: "hold this host's subnet lease, write subnet.env, program the kernel for every peer" },
-  controller: { run: runController, summary: 'leader-elected: write every lease into the managed cloud route tables, publish route status' },
-  audit: { run: async (argv, signal) => (await import('./audit.ts')).runAudit(argv, signal), summary: 'read-only drift report: leases vs cloud route tables vs the kernel (exit 0 clean, 1 drift, 2 could not audit)' },
-  'docker-opts': { run: (argv) => runDockerOpts(argv), summary: 'subnet.env → Docker daemon options (mk-docker-opts)' },
+  agent: {
+    run: async (argv, signal) => (await import('./agent.ts')).runAgent(argv, signal),
+    summary: "hold this host's subnet lease, write subnet.env, program the kernel for every peer",
+  },
+  controller: {
+    run: async (argv, signal) => (await import('./controller.ts')).runController(argv, signal),
+    summary: 'leader-elected: write every lease into the managed cloud route tables, publish route status',
+  },
+  audit: {
+    run: async (argv, signal) => (await import('./audit.ts')).runAudit(argv, signal),
+    summary: 'read-only drift report: leases vs cloud route tables vs the kernel (exit 0 clean, 1 drift, 2 could not audit)',
+  },
+  'docker-opts': {
+    run: async (argv) => (await import('./docker-opts.ts')).runDockerOpts(argv),
+    summary: 'subnet.env → Docker daemon options (mk-docker-opts)',
+  },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -6,9 +6,6 @@ import { type NetworkConfig, backendOption } from '../config/network.ts';
 import { InvalidInputError } from '../errors.ts';
 import { formatCidr } from '../net/cidr.ts';
 import type { Logger } from '../observe/log.ts';
-import { createAlicloudProvider } from '../../providers/alicloud/index.ts';
-import { createAwsProvider, kubernetesClusterTag, tartanClusterTag } from '../../providers/aws/index.ts';
-import { createGceProvider } from '../../providers/gce/index.ts';
 import type { ProviderName, RouteTableWriter } from '../../providers/route-table.ts';
 
 export const PROVIDER_FLAGS: readonly FlagSpec[] = [
@@ -36,7 +33,8 @@ export function providerName(values: FlagValues, config: NetworkConfig): Exclude
   return fromConfig;
 }
 
-export function buildProvider(values: FlagValues, config: NetworkConfig, log: Logger): RouteTableWriter {
+/** Builds the chosen provider; only its SDK is loaded (each SDK costs tens of MB). */
+export async function buildProvider(values: FlagValues, config: NetworkConfig, log: Logger): Promise<RouteTableWriter> {
   const name = providerName(values, config);
   const clusterName = str(values, 'cluster-name')!;
   const clusterNetworks = [config.ipv4?.network, config.ipv6?.network].filter((n) => n !== undefined).map(formatCidr);
@@ -44,17 +42,29 @@ export function buildProvider(values: FlagValues, config: NetworkConfig, log: Lo
   const quota = values['route-quota'] === undefined ? undefined : num(values, 'route-quota');
   const tableIds = list(values, 'route-table-ids').length > 0 ? list(values, 'route-table-ids') : routeTableIdsFromConfig(config);
   switch (name) {
-    case 'aws':
+    case 'aws': {
+      const { createAwsProvider, kubernetesClusterTag, tartanClusterTag } = await import('../../providers/aws/index.ts');
+      const tag = (flag: string | undefined): { key: string; value?: string } => {
+        if (!flag) return tartanClusterTag(clusterName);
+        if (flag === 'kubernetes') return kubernetesClusterTag(clusterName);
+        const [key, value] = flag.split('=', 2);
+        if (!key) throw new InvalidInputError('--route-table-tag', flag, 'must be key or key=value');
+        return value === undefined ? { key } : { key, value };
+      };
       return createAwsProvider({
         region: str(values, 'region'), endpoint, clusterNetworks, vpcId: str(values, 'vpc-id'), routeQuota: quota, logger: log,
-        routeTables: tableIds.length > 0 ? { ids: tableIds } : { tag: tagSelector(str(values, 'route-table-tag'), clusterName) },
+        routeTables: tableIds.length > 0 ? { ids: tableIds } : { tag: tag(str(values, 'route-table-tag')) },
       });
-    case 'gce':
+    }
+    case 'gce': {
+      const { createGceProvider } = await import('../../providers/gce/index.ts');
       return createGceProvider({
         project: required(values, 'project'), network: required(values, 'network'), clusterName, clusterNetworks,
         ...(endpoint ? { endpoint } : {}), ...(quota ? { routeQuota: quota } : {}), logger: log,
       });
+    }
     case 'alicloud': {
+      const { createAlicloudProvider } = await import('../../providers/alicloud/index.ts');
       const keyId = backendOption(config.backend, 'AccessKeyID');
       const secret = backendOption(config.backend, 'AccessKeySecret');
       return createAlicloudProvider({
@@ -72,14 +82,6 @@ function routeTableIdsFromConfig(config: NetworkConfig): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   throw new InvalidInputError('Backend.RouteTableID', value, 'must be a route table id or a list of them');
-}
-
-function tagSelector(flag: string | undefined, clusterName: string): { key: string; value?: string } {
-  if (!flag) return tartanClusterTag(clusterName);
-  if (flag === 'kubernetes') return kubernetesClusterTag(clusterName);
-  const [key, value] = flag.split('=', 2);
-  if (!key) throw new InvalidInputError('--route-table-tag', flag, 'must be key or key=value');
-  return value === undefined ? { key } : { key, value };
 }
 
 function required(values: FlagValues, name: string): string {

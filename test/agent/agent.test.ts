@@ -1,17 +1,16 @@
 // The agent's lifecycle in-process against a real etcd, with a recording backend
 // (the kernel backends have their own tests in namespaces).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Etcd3 } from 'etcd3';
 import { Agent } from '../../src/agent/agent.ts';
 import type { Backend } from '../../src/agent/backend.ts';
 import { parseNetworkConfig } from '../../src/config/network.ts';
-import { EtcdLeaseStore, LeaseRevokedError, createEtcdClient, type Lease } from '../../src/lease/index.ts';
+import { EtcdLeaseStore, LeaseRevokedError, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
-import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 
 class RecordingBackend implements Backend {
   readonly type = 'vxlan';
@@ -33,19 +32,10 @@ class RecordingBackend implements Backend {
 const iface = (ip: string) => ({ name: 'eth0', index: 2, mtu: 1500, ipv4: ip, publicIp: ip });
 
 describe('agent lifecycle (etcd mode)', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
+  const etcd = etcdClientFixture();
 
   const setup = (label: string, ttl?: number) => {
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl });
     const dir = mkdtempSync(join(tmpdir(), 'tartan-agent-'));
     const config = parseNetworkConfig('{"Network":"10.100.0.0/16"}');
     return { store, config, subnetFile: join(dir, 'subnet.env') };
@@ -68,7 +58,7 @@ describe('agent lifecycle (etcd mode)', () => {
     const peer = await s.store.acquire(s.config, { attrs: { publicIp: '192.168.10.2', backendType: 'vxlan' } }, ac.signal);
     await waitFor(() => backend.peers.includes(peer.key), 'peer programmed');
     assert.ok(!backend.peers.includes(own.key), 'own lease is not a peer');
-    await client.delete().key(`${s.store.subnetsPrefix}${peer.key}`);
+    await etcd.client.delete().key(`${s.store.subnetsPrefix}${peer.key}`);
     await waitFor(() => backend.peers.length === 0, 'peer removed');
     await waitFor(() => backend.calls.some((c) => c.observe), 'a periodic resync reads the kernel');
     ac.abort();
@@ -83,7 +73,7 @@ describe('agent lifecycle (etcd mode)', () => {
     const ac = new AbortController();
     const outcome = agent.run(ac.signal).then(() => undefined, (err: unknown) => err);
     await waitFor(() => agent.state.ready, 'ready');
-    await client.delete().key(`${s.store.subnetsPrefix}${agent.state.lease!.key}`);
+    await etcd.client.delete().key(`${s.store.subnetsPrefix}${agent.state.lease!.key}`);
     assert.ok((await outcome) instanceof LeaseRevokedError);
     ac.abort();
   });

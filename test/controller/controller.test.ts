@@ -1,6 +1,6 @@
 // The controller's passes against a real etcd and the fake cloud (the providers
 // have their own conformance suite; e2e with the emulators is in test/e2e).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Etcd3 } from 'etcd3';
 import { parseNetworkConfig } from '../../src/config/network.ts';
@@ -9,7 +9,7 @@ import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
 import { EtcdLeaseStore, createEtcdClient, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { FakeCloud } from '../../providers/fake/provider.ts';
-import { sharedEtcd, startEtcd, uniquePrefix } from '../support/etcd.ts';
+import { etcdClientFixture, startEtcd, uniquePrefix } from '../support/etcd.ts';
 
 const config = parseNetworkConfig('{"Network":"10.244.0.0/16","Backend":{"Type":"aws-vpc"}}');
 const signal = new AbortController().signal;
@@ -32,26 +32,17 @@ function setup(client: Etcd3, opts: { tables?: string[]; quota?: number } = {}) 
 }
 
 describe('controller passes (real etcd, fake cloud)', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
+  const etcd = etcdClientFixture();
 
   test('100 leases converge in every table; deleted lease → route deleted; moved host → replaced', async () => {
-    const { store, cloud, controller } = setup(client);
+    const { store, cloud, controller } = setup(etcd.client);
     const leases = await addHosts(store, cloud, 1, 100);
     await controller.reconcileOnce(signal);
     for (const t of ['rtb-a', 'rtb-b']) assert.equal((await cloud.listRoutes(t)).owned.length, 100);
     const again = await controller.reconcileOnce(signal);
     assert.equal(again.plan.actions.length, 0, 'a converged cluster needs no action');
 
-    await client.delete().key(`${store.subnetsPrefix}${leases[0]!.key}`);
+    await etcd.client.delete().key(`${store.subnetsPrefix}${leases[0]!.key}`);
     // The host of lease 2 is replaced by a new instance with the same address.
     cloud.removeInstance(ip(2));
     cloud.addInstance(ip(2), { kind: 'instance', id: 'i-2-new' });
@@ -63,7 +54,7 @@ describe('controller passes (real etcd, fake cloud)', () => {
   });
 
   test('route status is written per lease, only when it changes', async () => {
-    const { store, cloud, controller } = setup(client, { tables: ['rtb-a'] });
+    const { store, cloud, controller } = setup(etcd.client, { tables: ['rtb-a'] });
     const [lease] = await addHosts(store, cloud, 1, 1);
     // The create fails once: the status says error, with the reason.
     cloud.failOperation('createRoute', new Error('InternalError: injected'));
@@ -76,13 +67,13 @@ describe('controller passes (real etcd, fake cloud)', () => {
     status = await store.listRouteStatus(signal);
     const programmed = status.get(lease!.key) as { state: string; updated: string; provider: string; tables: Record<string, string> };
     assert.deepEqual([programmed.state, programmed.provider, programmed.tables], ['programmed', 'fake', { 'rtb-a': 'programmed' }]);
-    const rev = (await client.get(`${store.routesPrefix}${lease!.key}`).exec()).kvs[0]!.mod_revision;
+    const rev = (await etcd.client.get(`${store.routesPrefix}${lease!.key}`).exec()).kvs[0]!.mod_revision;
     await controller.reconcileOnce(signal);
-    assert.equal((await client.get(`${store.routesPrefix}${lease!.key}`).exec()).kvs[0]!.mod_revision, rev, 'unchanged status not rewritten');
+    assert.equal((await etcd.client.get(`${store.routesPrefix}${lease!.key}`).exec()).kvs[0]!.mod_revision, rev, 'unchanged status not rewritten');
   });
 
   test('overflow: 60 leases on a 50-route table → 50 programmed, 10 overflow, stable', async () => {
-    const { store, cloud, controller } = setup(client, { tables: ['rtb-a'], quota: 50 });
+    const { store, cloud, controller } = setup(etcd.client, { tables: ['rtb-a'], quota: 50 });
     await addHosts(store, cloud, 1, 60);
     await controller.reconcileOnce(signal);
     const pass = await controller.reconcileOnce(signal);
@@ -99,7 +90,7 @@ describe('controller passes (real etcd, fake cloud)', () => {
   });
 
   test('drift: a route deleted by hand is repaired; a foreign route in the Network is reported, untouched', async () => {
-    const { store, cloud, controller } = setup(client, { tables: ['rtb-a'] });
+    const { store, cloud, controller } = setup(etcd.client, { tables: ['rtb-a'] });
     const [a, b] = await addHosts(store, cloud, 1, 2);
     await controller.reconcileOnce(signal);
     cloud.removeRouteByHand('rtb-a', a!.key.replace('-', '/'));
@@ -115,10 +106,10 @@ describe('controller passes (real etcd, fake cloud)', () => {
   });
 
   test('a corrupt lease value never gets its route deleted; its neighbours still work', async () => {
-    const { store, cloud, controller } = setup(client, { tables: ['rtb-a'] });
+    const { store, cloud, controller } = setup(etcd.client, { tables: ['rtb-a'] });
     const [a] = await addHosts(store, cloud, 1, 2);
     await controller.reconcileOnce(signal);
-    await client.put(`${store.subnetsPrefix}${a!.key}`).value('{garbage');
+    await etcd.client.put(`${store.subnetsPrefix}${a!.key}`).value('{garbage');
     await addHosts(store, cloud, 3, 3);
     const pass = await controller.reconcileOnce(signal);
     assert.equal(pass.plan.held.deletions, 1);
@@ -126,10 +117,10 @@ describe('controller passes (real etcd, fake cloud)', () => {
   });
 
   test('deletion budget: 40 leases gone → 10 % or 5 per pass, the rest on the next passes', async () => {
-    const { store, cloud, controller } = setup(client, { tables: ['rtb-a'] });
+    const { store, cloud, controller } = setup(etcd.client, { tables: ['rtb-a'] });
     const leases = await addHosts(store, cloud, 1, 60);
     await controller.reconcileOnce(signal);
-    for (const l of leases.slice(0, 40)) await client.delete().key(`${store.subnetsPrefix}${l.key}`);
+    for (const l of leases.slice(0, 40)) await etcd.client.delete().key(`${store.subnetsPrefix}${l.key}`);
     const first = await controller.reconcileOnce(signal);
     assert.equal(first.plan.actions.filter((x) => x.op === 'delete').length, 6);
     assert.equal(first.plan.held.deletions, 34);

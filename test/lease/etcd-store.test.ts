@@ -1,28 +1,18 @@
 // The etcd lease store against a real etcd (distro package).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { parseNetworkConfig } from '../../src/config/network.ts';
 import { InvalidInputError, QuotaExceededError } from '../../src/errors.ts';
 import { EtcdLeaseStore, LeaseRevokedError, LeaseSet, createEtcdClient, type LeaseEvent } from '../../src/lease/index.ts';
 import { parseCidr } from '../../src/net/cidr.ts';
-import { sharedEtcd, startEtcd, uniquePrefix } from '../support/etcd.ts';
+import { etcdClientFixture, startEtcd, uniquePrefix } from '../support/etcd.ts';
 
 const attrs = (publicIp: string) => ({ publicIp, backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: '8e:5a:0d:07:0f:0d' } });
 const signal = new AbortController().signal;
 
 describe('etcd lease store', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
-  const store = (label: string, ttl?: number) => new EtcdLeaseStore({ client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl });
+  const etcd = etcdClientFixture();
+  const store = (label: string, ttl?: number) => new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl });
 
   test('200 racing acquisitions in one process get 200 distinct subnets', async () => {
     const s = store('race');
@@ -64,7 +54,7 @@ describe('etcd lease store', () => {
   test('a reservation is used by its PublicIP only and stays without TTL', async () => {
     const s = store('reserve');
     const config = parseNetworkConfig('{"Network":"10.40.0.0/22"}');
-    await client.put(`${s.subnetsPrefix}10.40.2.0-24`).value(JSON.stringify({ PublicIP: '192.168.3.7', PublicIPv6: null, BackendType: 'vxlan' }));
+    await etcd.client.put(`${s.subnetsPrefix}10.40.2.0-24`).value(JSON.stringify({ PublicIP: '192.168.3.7', PublicIPv6: null, BackendType: 'vxlan' }));
     const other1 = await s.acquire(config, { attrs: attrs('192.168.3.1') }, signal);
     const other2 = await s.acquire(config, { attrs: attrs('192.168.3.2') }, signal);
     assert.deepEqual([other1.key, other2.key].sort(), ['10.40.1.0-24', '10.40.3.0-24']);
@@ -72,7 +62,7 @@ describe('etcd lease store', () => {
     const owner = await s.acquire(config, { attrs: attrs('192.168.3.7') }, signal);
     assert.equal(owner.key, '10.40.2.0-24');
     assert.equal(owner.reservation, true);
-    const kv = (await client.get(`${s.subnetsPrefix}10.40.2.0-24`).exec()).kvs[0];
+    const kv = (await etcd.client.get(`${s.subnetsPrefix}10.40.2.0-24`).exec()).kvs[0];
     assert.equal(kv?.lease, '0', 'still a reservation: no etcd lease attached');
     assert.match(kv.value.toString(), /"VtepMAC":"8e:5a:0d:07:0f:0d"/);
     assert.equal(await s.renew(owner, signal), owner);
@@ -82,15 +72,15 @@ describe('etcd lease store', () => {
     const s = store('renew', 30);
     const config = parseNetworkConfig('{"Network":"10.50.0.0/16"}');
     const lease = await s.acquire(config, { attrs: attrs('192.168.4.1') }, signal);
-    const before = (await client.get(`${s.subnetsPrefix}${lease.key}`).exec()).kvs[0]!.lease;
+    const before = (await etcd.client.get(`${s.subnetsPrefix}${lease.key}`).exec()).kvs[0]!.lease;
     await new Promise((r) => setTimeout(r, 1100));
     const renewed = await s.renew(lease, signal);
     assert.ok((renewed.expiresAt ?? 0) > (lease.expiresAt ?? 0));
-    const afterKv = (await client.get(`${s.subnetsPrefix}${lease.key}`).exec()).kvs[0]!;
+    const afterKv = (await etcd.client.get(`${s.subnetsPrefix}${lease.key}`).exec()).kvs[0]!;
     assert.notEqual(afterKv.lease, before);
-    const ttl = await client.leaseClient.leaseTimeToLive({ ID: afterKv.lease });
+    const ttl = await etcd.client.leaseClient.leaseTimeToLive({ ID: afterKv.lease });
     assert.ok(Number(ttl.TTL) > 28, `new lease has a full TTL (${ttl.TTL})`);
-    const old = await client.leaseClient.leaseTimeToLive({ ID: before });
+    const old = await etcd.client.leaseClient.leaseTimeToLive({ ID: before });
     assert.equal(Number(old.TTL), -1, 'old etcd lease revoked');
   });
 
@@ -98,7 +88,7 @@ describe('etcd lease store', () => {
     const s = store('revoked');
     const config = parseNetworkConfig('{"Network":"10.60.0.0/16"}');
     const lease = await s.acquire(config, { attrs: attrs('192.168.5.1') }, signal);
-    await client.delete().key(`${s.subnetsPrefix}${lease.key}`);
+    await etcd.client.delete().key(`${s.subnetsPrefix}${lease.key}`);
     await assert.rejects(s.renew(lease, signal), LeaseRevokedError);
     assert.equal((await s.list(signal)).leases.length, 0);
   });
@@ -107,8 +97,8 @@ describe('etcd lease store', () => {
     const s = store('garbage');
     const config = parseNetworkConfig('{"Network":"10.70.0.0/16"}');
     await s.acquire(config, { attrs: attrs('192.168.6.1') }, signal);
-    await client.put(`${s.subnetsPrefix}10.70.9.0-24`).value('{not json');
-    await client.put(`${s.subnetsPrefix}not-a-key`).value('{}');
+    await etcd.client.put(`${s.subnetsPrefix}10.70.9.0-24`).value('{not json');
+    await etcd.client.put(`${s.subnetsPrefix}not-a-key`).value('{}');
     const snap = await s.list(signal);
     assert.equal(snap.leases.length, 1);
     assert.deepEqual(snap.skipped.map((x) => x.key).sort(), ['10.70.9.0-24', 'not-a-key']);
@@ -117,7 +107,7 @@ describe('etcd lease store', () => {
 
   test('a garbage network config is a clear error naming the key', async () => {
     const s = store('badconfig');
-    await client.put(`${s.prefix}/config`).value('{"Network":"10.0.0.0/33"}');
+    await etcd.client.put(`${s.prefix}/config`).value('{"Network":"10.0.0.0/33"}');
     await assert.rejects(s.getNetworkConfig(signal), (err: unknown) => err instanceof InvalidInputError && /Network.*10\.0\.0\.0\/33/.test(err.message));
     const missing = store('noconfig');
     await assert.rejects(missing.getNetworkConfig(signal), /network config not found/);
@@ -131,8 +121,8 @@ describe('etcd lease store', () => {
     // Write past the snapshot, compact it away, then start watching from the old revision.
     const second = await s.acquire(config, { attrs: attrs('192.168.7.2') }, signal);
     assert.ok(second.revision > snap.revision);
-    const later = await client.put(`${s.prefix}/unrelated`).value('x').exec();
-    await client.kv.compact({ revision: later.header.revision, physical: true });
+    const later = await etcd.client.put(`${s.prefix}/unrelated`).value('x').exec();
+    await etcd.client.kv.compact({ revision: later.header.revision, physical: true });
     const set = new LeaseSet();
     set.reset(snap);
     const events: LeaseEvent[] = [];

@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
+import type { Etcd3 } from 'etcd3';
+import { createEtcdClient } from '../../src/lease/etcd-client.ts';
 import { freePort } from './ports.ts';
 import { collectOutput, spawnTracked, stopChild } from './process.ts';
 
@@ -115,4 +118,31 @@ let counter = 0;
 export function uniquePrefix(label: string): string {
   counter += 1;
   return `/tartan-test/${label}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Inside a describe(): the shared etcd and one client for it, opened in before()
+ * and closed in after(). Read `.client` / `.endpoint` inside tests only.
+ */
+export function etcdClientFixture(): { readonly client: Etcd3; readonly endpoint: string } {
+  let etcd: Awaited<ReturnType<typeof sharedEtcd>> | undefined;
+  let client: Etcd3 | undefined;
+  before(async () => {
+    etcd = await sharedEtcd();
+    client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  });
+  after(async () => {
+    client?.close();
+    await etcd?.close();
+  });
+  return {
+    get client(): Etcd3 {
+      if (!client) throw new Error('etcd fixture used outside a test');
+      return client;
+    },
+    get endpoint(): string {
+      if (!etcd) throw new Error('etcd fixture used outside a test');
+      return etcd.endpoint;
+    },
+  };
 }

@@ -1,9 +1,10 @@
-// `npm run demo [-- --keep] [-- --backend host-gw] [-- --hosts N]`: a whole tartan
+// `npm run demo [-- --keep] [-- --backend host-gw] [-- --hosts N] [-- --hybrid]`: a whole tartan
 // cluster on this machine, in network namespaces. etcd runs on host 1's eth0, a real
 // `tartan agent` runs on every host and picks its subnet; pods are then attached to
 // each host's cni0 with the subnet and MTU from its subnet.env, as the CNI plugin does.
 // Prints the subnets and a pod-to-pod ping matrix, then tears everything down
-// (`--keep`: stays up until Ctrl-C and says how to look around).
+// (`--keep`: stays up until Ctrl-C and says how to look around). `--hybrid`: cloud
+// hosts in an emulated AWS VPC plus on-prem hosts, with the controller (demo-hybrid.ts).
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'vxlan' },
     hosts: { type: 'string', default: '3' },
+    hybrid: { type: 'boolean', default: false },
   },
 });
 if (process.getuid?.() !== 0) {
@@ -36,34 +38,53 @@ process.on('SIGINT', () => onStop());
 process.on('SIGTERM', () => onStop());
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'tartan-demo-'));
-const agents: ChildProcess[] = [];
-let lab: Lab | undefined;
-let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
-
-try {
-  lab = await createLab({ hosts: Number(values.hosts), podsPerHost: 0 });
-  const h1 = lab.hosts[0]!;
-  say(`lab ${lab.id}: ${lab.hosts.length} hosts on 192.168.100.0/24, cluster Network ${lab.network}, backend ${values.backend}`);
-  etcd = await startEtcd({ netns: h1.ns, host: h1.ip, clientPort: 2379, peerPort: 2380 });
-  say(`etcd on ${h1.ns} at ${etcd.endpoint}`);
-  const config = join(work, 'net-conf.json');
-  writeFileSync(config, JSON.stringify({ Network: lab.network, Backend: { Type: values.backend } }));
-  for (const h of lab.hosts) agents.push(startAgent(h, etcd.endpoint, config));
-  const subnets = await Promise.all(lab.hosts.map((h) => waitSubnetEnv(h)));
-  const pods: LabPod[] = [];
-  for (const [i, h] of lab.hosts.entries()) {
-    const env = subnets[i]!;
-    say(`  ${h.ns}  eth0 ${h.ip}  subnet ${env.subnet.text}  MTU ${env.mtu}`);
-    pods.push(...(await lab.addPods(h, { subnet: env.subnet.cidr, count: 2, mtu: env.mtu })));
+if (values.hybrid) {
+  const { runHybridDemo } = await import('./demo-hybrid.ts');
+  try {
+    process.exitCode = await runHybridDemo({ keep: values.keep, say, untilStopped });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  const cells = await untilReachable(lab, pods);
-  printMatrix(pods, cells);
-  if (values.keep) await keepUp(lab, pods);
-} finally {
-  for (const a of agents) await stopChild(a);
-  await etcd?.destroy();
-  await lab?.destroy();
-  rmSync(work, { recursive: true, force: true });
+} else {
+  await kernelDemo();
+}
+
+/** Resolves at Ctrl-C (what --keep waits for). */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    onStop = resolve;
+  });
+}
+
+async function kernelDemo(): Promise<void> {
+  const agents: ChildProcess[] = [];
+  let lab: Lab | undefined;
+  let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
+  try {
+    lab = await createLab({ hosts: Number(values.hosts), podsPerHost: 0 });
+    const h1 = lab.hosts[0]!;
+    say(`lab ${lab.id}: ${lab.hosts.length} hosts on 192.168.100.0/24, cluster Network ${lab.network}, backend ${values.backend}`);
+    etcd = await startEtcd({ netns: h1.ns, host: h1.ip, clientPort: 2379, peerPort: 2380 });
+    say(`etcd on ${h1.ns} at ${etcd.endpoint}`);
+    const config = join(work, 'net-conf.json');
+    writeFileSync(config, JSON.stringify({ Network: lab.network, Backend: { Type: values.backend } }));
+    for (const h of lab.hosts) agents.push(startAgent(h, etcd.endpoint, config));
+    const subnets = await Promise.all(lab.hosts.map((h) => waitSubnetEnv(h)));
+    const pods: LabPod[] = [];
+    for (const [i, h] of lab.hosts.entries()) {
+      const env = subnets[i]!;
+      say(`  ${h.ns}  eth0 ${h.ip}  subnet ${env.subnet.text}  MTU ${env.mtu}`);
+      pods.push(...(await lab.addPods(h, { subnet: env.subnet.cidr, count: 2, mtu: env.mtu })));
+    }
+    const cells = await untilReachable(lab, pods);
+    printMatrix(pods, cells);
+    if (values.keep) await keepUp(lab, pods);
+  } finally {
+    for (const a of agents) await stopChild(a);
+    await etcd?.destroy();
+    await lab?.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function startAgent(h: LabHost, endpoint: string, config: string): ChildProcess {
@@ -125,8 +146,6 @@ async function keepUp(l: Lab, pods: readonly LabPod[]): Promise<void> {
   say(`  vxlan neighbours:   ip -n ${l.hosts[0]!.ns} neigh show dev flannel.1; bridge -n ${l.hosts[0]!.ns} fdb show dev flannel.1`);
   say(`  agent logs:         ${work}/<host>.log`);
   say('tear down: press Ctrl-C here (agents, etcd and every tt-' + l.id + '-* namespace are removed)');
-  await new Promise<void>((resolve) => {
-    onStop = resolve;
-  });
+  await untilStopped();
   say('tearing down…');
 }

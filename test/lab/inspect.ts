@@ -98,11 +98,29 @@ export async function watchKernel(ns: string, fdbCanaryPort: string): Promise<{ 
       await canary();
       await stopChild(ipMon);
       await stopChild(brMon);
-      return [...ipOut.lines.slice(skipIp), ...brOut.lines.slice(skipBr)]
+      return [...withoutLink(ipOut.lines.slice(skipIp), fdbCanaryPort), ...brOut.lines.slice(skipBr)]
         .filter((l) => l.trim() !== '' && !l.includes('198.51.100.') && !l.includes('02:00:5e:00:99:'))
         .filter((l) => tartansBusiness(l));
     },
   };
+}
+
+/**
+ * Drops link messages about `dev` (a header `N: dev@peer: …` and its indented lines):
+ * the canary's fdb entries on the pod port make the kernel announce that port, and
+ * under load such a message can arrive after the canary was seen. tartan never
+ * touches pod ports.
+ */
+function withoutLink(lines: readonly string[], dev: string): string[] {
+  const header = new RegExp(`^\\d+: ${dev}(@\\S+)?: `);
+  const kept: string[] = [];
+  let dropping = false;
+  for (const line of lines) {
+    if (dropping && /^\s/.test(line)) continue;
+    dropping = header.test(line);
+    if (!dropping) kept.push(line);
+  }
+  return kept;
 }
 
 function tartansBusiness(line: string): boolean {

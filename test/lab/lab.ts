@@ -161,7 +161,7 @@ function planHosts(id: string, opts: LabOptions): LabHost[] {
 }
 
 /** Pod m (0-based) of a host: namespace `<host>p<m+1>`, address subnet + 10 + m. */
-function podAt(host: Pick<LabHost, 'index' | 'ns'>, m: number, subnet: Cidr, ipv6Subnet: Cidr | undefined): LabPod {
+export function podAt(host: Pick<LabHost, 'index' | 'ns'>, m: number, subnet: Cidr, ipv6Subnet: Cidr | undefined): LabPod {
   return {
     ns: `${host.ns}p${m + 1}`, host: host.index,
     ip: formatIp(4, networkAddr(subnet) + BigInt(10 + m)),
@@ -202,7 +202,7 @@ function hostLines(h: LabHost, dual: boolean, routed: boolean, outside: LabOutsi
 }
 
 /** cni0 (when `first` is 0) holding the subnet's first address, and a veth per pod enslaved to it. */
-function cniLines(pods: readonly LabPod[], subnet: Cidr, ipv6Subnet: Cidr | undefined, first: number, mtu?: number): string[] {
+export function cniLines(pods: readonly LabPod[], subnet: Cidr, ipv6Subnet: Cidr | undefined, first: number, mtu?: number): string[] {
   const lines: string[] = [];
   if (first === 0) {
     lines.push('link add cni0 type bridge', `address add ${firstHost(subnet)}/${subnet.prefix} dev cni0`, 'link set cni0 up');
@@ -218,7 +218,7 @@ function cniLines(pods: readonly LabPod[], subnet: Cidr, ipv6Subnet: Cidr | unde
 }
 
 /** A pod's eth0 address in its host's subnet, default route via cni0 (the subnet's first address). */
-function podLines(p: LabPod, subnet: Cidr, ipv6Subnet: Cidr | undefined): string[] {
+export function podLines(p: LabPod, subnet: Cidr, ipv6Subnet: Cidr | undefined): string[] {
   const lines = ['link set lo up', `address add ${p.ip}/${subnet.prefix} dev eth0`, 'link set eth0 up', `route add default via ${firstHost(subnet)} dev eth0`];
   if (p.ip6 && ipv6Subnet) {
     lines.push(`address add ${p.ip6}/${ipv6Subnet.prefix} dev eth0 nodad`, `route add default via ${firstHost(ipv6Subnet)} dev eth0`);
@@ -226,7 +226,7 @@ function podLines(p: LabPod, subnet: Cidr, ipv6Subnet: Cidr | undefined): string
   return lines;
 }
 
-async function describeEth0(host: LabHost): Promise<ExternalInterface> {
+export async function describeEth0(host: LabHost): Promise<ExternalInterface> {
   const link = await getLink('eth0', { netns: host.ns });
   if (link === undefined) throw new Error(`${host.ns} has no eth0`);
   return {

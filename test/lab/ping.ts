@@ -97,3 +97,38 @@ async function limit<T>(jobs: ReadonlyArray<() => Promise<T>>, concurrency: numb
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
   return results;
 }
+
+export interface SequenceResult {
+  /** Highest icmp_seq answered. */
+  readonly lastAnswered: number;
+  readonly answered: number;
+  /** Sequence numbers below `lastAnswered` that got no reply: packets lost mid-stream. */
+  readonly missing: readonly number[];
+  readonly output: string;
+}
+
+/**
+ * An open-ended ping stream (every `interval` s, default 0.02 = 50/s) that runs until
+ * stop(), bounded by `maxSeconds`. stop() reports every sequence number lost before
+ * the last reply, so a gap anywhere in the stream shows, while the packet in flight
+ * when it was stopped does not count as lost.
+ */
+export function pingSequence(from: string, to: string, o: { interval?: number; maxSeconds?: number } = {}): { stop(): Promise<SequenceResult> } {
+  const child = spawnTracked('ip', ['netns', 'exec', from, 'ping', '-n', '-i', String(o.interval ?? 0.02), '-W', '1', '-w', String(o.maxSeconds ?? 120), to]);
+  const output = collectOutput(child);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    stop: async () => {
+      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGINT');
+      await closed;
+      const seen = new Set<number>();
+      for (const line of output.lines) {
+        const m = /^\d+ bytes from .*icmp_seq=(\d+)/.exec(line);
+        if (m) seen.add(Number(m[1]));
+      }
+      const lastAnswered = Math.max(0, ...seen);
+      const missing = Array.from({ length: lastAnswered }, (_, i) => i + 1).filter((s) => !seen.has(s));
+      return { lastAnswered, answered: seen.size, missing, output: output.text() };
+    },
+  };
+}

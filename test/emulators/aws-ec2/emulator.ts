@@ -23,6 +23,13 @@ export interface AwsEmulatorOptions {
   /** Throttling; the documented EC2 buckets by default. `{ enabled: false }` turns it off. */
   readonly limits?: Partial<RateLimits>;
   readonly pageSizeCap?: number;
+  /**
+   * Awaited after a mutating action (CreateRoute, DeleteRoute, ReplaceRoute,
+   * ModifyInstanceAttribute) took effect and before its answer is sent: what a lab
+   * uses to make its emulated VPC router carry a route by the time the client hears
+   * it exists. A rejection answers InternalError (the action has still happened).
+   */
+  readonly onMutation?: ((action: string) => Promise<void>) | undefined;
 }
 
 export interface AwsEmulator {
@@ -86,6 +93,7 @@ export async function startAwsEmulator(opts: AwsEmulatorOptions = {}): Promise<A
       throwInjected(injected, faults.standing.serverErrorRate, random);
       if (!limiter.tryTake(record.accessKeyId, classOf(record.action, params))) throw fault.throttled();
       const answer = responseDocument(record.action, requestId, handler(state.model, params, state.pageCap));
+      if (opts.onMutation && MUTATING_ACTIONS.has(record.action)) await opts.onMutation(record.action);
       if (injected === 'dropAfter') return drop(); // the action took effect; the client never hears
       send(res, 200, answer, requestId);
       finish(200, 'ok');

@@ -1,0 +1,151 @@
+// Hybrid cluster e2e: real `tartan agent` processes on 3 cloud hosts (each in its own
+// VPC subnet behind the VPC router), 2 on-prem hosts (one L2 behind the on-prem router)
+// and a cloud host running a plain vxlan config (a flannel-formatted lease); a real
+// `tartan controller` writing routes into the EC2 emulator, whose route table the
+// VPC router's kernel follows; real etcd. Paths are read from the kernel only.
+//
+// The steps build on each other (one cluster, started once):
+//   agents only → everyone on the kernel fallback;
+//   controller starts under 50 pings/s → the cloud pair switches to the VPC, no loss;
+//   the full matrix and who uses which path; the flannel host stays on vxlan;
+//   controller stopped → nothing changes; a cloud host joins → reached over vxlan.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { isProgrammed } from '../../src/agent/path.ts';
+import { formatCidr } from '../../src/net/cidr.ts';
+import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+import {
+  type HybridHost, type PairPath, type PathKind, type SequenceResult, failures, observePaths, pathLines, pathTable, ping, pingMatrix, pingSequence, waitFor, watchKernel,
+} from '../lab/index.ts';
+import { ipBatch } from '../lab/netns.ts';
+import { type HybridWorld, startHybridWorld } from '../lab/hybrid-world.ts';
+
+const skip = process.getuid?.() === 0 ? false : 'needs root: builds network namespaces';
+
+describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { skip }, () => {
+  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
+  let world: HybridWorld;
+  let c1: HybridHost, c2: HybridHost, o1: HybridHost, o2: HybridHost, flannel: HybridHost, late: HybridHost;
+  /** Hosts whose agent runs. */
+  let running: HybridHost[];
+
+  /** The fallback paths: the flannel host and every non-cloud pair over vxlan, the on-prem L2 over host-gw. */
+  const expected = (from: HybridHost, to: HybridHost, routed: ReadonlySet<HybridHost>): PathKind => {
+    if (from === flannel || to === flannel) return 'vxlan';
+    if (from.kind === 'onprem' && to.kind === 'onprem') return 'host-gw';
+    if (from.kind === 'cloud' && to.kind === 'cloud' && routed.has(to)) return 'cloud';
+    return 'vxlan';
+  };
+  const expectedLines = (hosts: readonly HybridHost[], routed: ReadonlySet<HybridHost>): string[] =>
+    pathLines(hosts.flatMap((from) => hosts.filter((to) => to !== from).map((to) => ({ from, to, path: expected(from, to, routed), vxlanObjects: [] }))));
+  const details = (): string => world.cluster.logTail();
+  const settle = async (hosts: readonly HybridHost[], routed: ReadonlySet<HybridHost>): Promise<PairPath[]> => {
+    const want = expectedLines(hosts, routed);
+    let last: PairPath[] = [];
+    await waitFor('the expected paths', async () => {
+      last = await observePaths(world.lab, world.vpc, hosts);
+      return JSON.stringify(pathLines(last)) === JSON.stringify(want);
+    }, { timeoutMs: 30_000, details: () => `${pathTable(last, hosts)}\n${details()}` });
+    return last;
+  };
+  const podsOf = (hosts: readonly HybridHost[]) => hosts.flatMap((h) => h.pods);
+
+  before(async () => {
+    etcd = await sharedEtcd();
+    world = await startHybridWorld({
+      hosts: ['cloud', 'cloud', 'onprem', 'onprem', 'cloud', 'cloud'], podsPerHost: 1, etcdEndpoint: etcd.endpoint, prefix: uniquePrefix('hybrid-paths'),
+    });
+    [c1, c2, o1, o2, flannel, late] = world.lab.hosts as [HybridHost, HybridHost, HybridHost, HybridHost, HybridHost, HybridHost];
+    running = [c1, c2, o1, o2, flannel];
+    await Promise.all(running.map((h) => world.cluster.startAgent(h, { plainVxlan: h === flannel })));
+  });
+  after(async () => {
+    await world?.destroy();
+    await etcd?.close();
+  });
+
+  it('without a controller every pair is on the kernel fallback: vxlan, host-gw inside the on-prem L2', async () => {
+    await settle(running, new Set());
+    assert.deepEqual(await world.vpc.kernelRoutes(), []);
+  });
+
+  it('the switch from vxlan to the VPC route under 50 pings/s each way loses no packet', async () => {
+    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
+    let results: SequenceResult[];
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      world.cluster.startController();
+      await settle(running, new Set([c1, c2]));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      results = await Promise.all(streams.map((s) => s.stop()));
+    }
+    for (const r of results) {
+      assert.deepEqual(r.missing, [], r.output.slice(-600));
+      // It ran across the switch: ≥ 1 s of traffic at 50/s.
+      assert.ok(r.answered >= 50, `only ${r.answered} replies`);
+    }
+  });
+
+  it('cloud↔cloud goes through the VPC router with no vxlan objects for each other; everything else as before', async () => {
+    const paths = await settle(running, new Set([c1, c2]));
+    for (const [a, b] of [[c1, c2], [c2, c1]] as const) {
+      assert.deepEqual(paths.find((p) => p.from === a && p.to === b)?.vxlanObjects, [], `${a.ns} still holds vxlan objects for ${b.ns}`);
+    }
+    for (const h of [c1, c2]) assert.ok(isProgrammed(await world.cluster.routeStatus(h)), `${h.ns} is not programmed`);
+    for (const h of [o1, o2]) assert.ok(!isProgrammed(await world.cluster.routeStatus(h)), `on-prem ${h.ns} is programmed`);
+    assert.deepEqual(failures(await pingMatrix(world.lab, { pods: podsOf(running), count: 2 })), []);
+    // The VPC router carries it: without its route c1's pod cannot reach c2's; the sync puts it back.
+    await ipBatch(world.lab.vpcRouter, [`route del ${formatCidr(c2.subnet)} proto 200`]);
+    assert.equal((await ping(c1.pods[0]!.ns, c2.pods[0]!.ip, { count: 1, timeout: 1 })).received, 0);
+    await world.vpc.sync();
+    assert.equal((await ping(c1.pods[0]!.ns, c2.pods[0]!.ip, { count: 2 })).received, 2);
+  });
+
+  it('a host with a flannel-formatted lease (plain vxlan, no RouteDomain) is a flannel peer: vxlan both ways although its VPC route is programmed', async () => {
+    const raw = await world.cluster.rawLease(flannel) as { BackendType: string; BackendData: Record<string, unknown> };
+    assert.equal(raw.BackendType, 'vxlan');
+    assert.deepEqual(Object.keys(raw.BackendData).sort(), ['VNI', 'VtepMAC']);
+    const hybrid = await world.cluster.rawLease(c1) as { BackendType: string; BackendData: Record<string, unknown> };
+    assert.equal(hybrid.BackendType, 'vxlan');
+    assert.equal(hybrid.BackendData.RouteDomain, world.vpc.domain);
+    // The controller routes every instance it finds, flannel's too; tartan hosts still take vxlan to it.
+    await waitFor('the flannel host\'s route status programmed', async () => isProgrammed(await world.cluster.routeStatus(flannel)), { details });
+    const paths = await observePaths(world.lab, world.vpc, running);
+    for (const h of [c1, c2, o1, o2]) {
+      assert.deepEqual(paths.find((p) => p.from === h && p.to === flannel)?.vxlanObjects, ['route', 'neigh', 'fdb'], `${h.ns} → flannel host`);
+      assert.deepEqual(paths.find((p) => p.from === flannel && p.to === h)?.vxlanObjects, ['route', 'neigh', 'fdb'], `flannel host → ${h.ns}`);
+    }
+  });
+
+  it('with the controller stopped nothing changes and every pod still reaches every other pod', async () => {
+    const statuses = await Promise.all(running.map((h) => world.cluster.routeStatus(h)));
+    const table = await world.vpc.tableRoutes();
+    const vpcKernel = await world.vpc.kernelRoutes();
+    const watches = await Promise.all([c1, o1].map((h) => watchKernel(h.ns, 'p1')));
+    let changes: string[][];
+    let cells: string[];
+    try {
+      await world.cluster.stopController();
+      // Longer than the leader TTL (2 s) and two agent resyncs (1 s).
+      await new Promise((r) => setTimeout(r, 2500));
+      cells = failures(await pingMatrix(world.lab, { pods: podsOf(running), count: 2 }));
+    } finally {
+      changes = await Promise.all(watches.map((w) => w.stop()));
+    }
+    assert.deepEqual(cells, []);
+    assert.deepEqual(changes, [[], []]);
+    assert.deepEqual(await Promise.all(running.map((h) => world.cluster.routeStatus(h))), statuses);
+    assert.deepEqual(await world.vpc.tableRoutes(), table);
+    assert.deepEqual(await world.vpc.kernelRoutes(), vpcKernel);
+    await settle(running, new Set([c1, c2]));
+  });
+
+  it('a cloud host that joins while no controller runs is reached over vxlan (and reaches the routed hosts through the VPC)', async () => {
+    await world.cluster.startAgent(late);
+    running = [...running, late];
+    await settle(running, new Set([c1, c2]));
+    assert.equal(await world.cluster.routeStatus(late), undefined);
+    assert.deepEqual(failures(await pingMatrix(world.lab, { pods: podsOf(running), count: 2 })), []);
+  });
+});

@@ -1,0 +1,240 @@
+// Real tartan processes on a hybrid lab (hybrid.ts) with its VPC (vpc.ts):
+//
+//   etcd          in the root namespace on 127.0.0.1 (the caller's). Host namespaces
+//                 reach it at <serviceIp>:2379 on the VPC router through two relays
+//                 joined by a Unix socket (relay.ts): no route into the root namespace.
+//   agents        `ip netns exec <host> node src/cli/main.ts agent`, one per host,
+//                 started and stopped one by one. Cloud hosts: --route-domain aws:<vpc>,
+//                 on-prem: --route-domain none, `plainVxlan`: a plain vxlan config file
+//                 (--net-config-path), i.e. a flannel-formatted lease and no hybrid.
+//   controller    `node src/cli/main.ts controller` in the root namespace: it needs only
+//                 etcd and the emulator, both on 127.0.0.1.
+//
+// Each host's subnet.env is seeded with its planned subnet (10.42.<N>.0/24) so the
+// agent takes it (flannel's "previous subnet" rule) and pods can exist up front.
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Etcd3 } from 'etcd3';
+import { parseEnvFile } from '../../src/agent/subnet-env.ts';
+import { EtcdLeaseStore, type JsonValue, type Lease, createEtcdClient, subnetKey } from '../../src/lease/index.ts';
+import { firstHost } from '../../src/net/cidr.ts';
+import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
+import type { HybridHost, HybridLab } from './hybrid.ts';
+import { startRelay } from './relay.ts';
+import type { LabVpc } from './vpc.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const RELAY = fileURLToPath(new URL('./relay.ts', import.meta.url));
+/** Node's compile cache for the child processes: halves their start-up CPU (they load the same files). */
+const COMPILE_CACHE = join(tmpdir(), 'tartan-node-compile-cache');
+
+export interface HybridClusterOptions {
+  /** etcd in the root namespace, `http://127.0.0.1:<port>`. */
+  readonly etcdEndpoint: string;
+  readonly prefix: string;
+  /** Agents' --resync-period (default 1s). */
+  readonly agentResync?: string | undefined;
+  /** Controller's --resync-period (default 2s). */
+  readonly controllerResync?: string | undefined;
+  /** Where logs and subnet.env files go (default a new temp dir, removed by destroy()). */
+  readonly workDir?: string | undefined;
+}
+
+export interface HybridCluster {
+  readonly prefix: string;
+  readonly store: EtcdLeaseStore;
+  readonly client: Etcd3;
+  readonly workDir: string;
+  /** Starts a host's agent and waits for its subnet.env (then sets the pods' MTU from it). */
+  startAgent(host: HybridHost, o?: { plainVxlan?: boolean }): Promise<void>;
+  stopAgent(host: HybridHost): Promise<void>;
+  startController(): void;
+  stopController(): Promise<void>;
+  /** The route status the controller published for a host's lease. */
+  routeStatus(host: HybridHost): Promise<JsonValue | undefined>;
+  /** The host's lease as the store holds it. */
+  lease(host: HybridHost): Promise<Lease | undefined>;
+  /** The raw JSON value of a host's lease key, as flannel would read it. */
+  rawLease(host: HybridHost): Promise<unknown>;
+  /** Last lines of every process log (for failure messages). */
+  logTail(lines?: number): string;
+  destroy(o?: { keepWorkDir?: boolean }): Promise<void>;
+}
+
+export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridClusterOptions): Promise<HybridCluster> {
+  const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), 'tartan-hybrid-'));
+  const client = createEtcdClient({ endpoints: [o.etcdEndpoint] });
+  const store = new EtcdLeaseStore({ client, prefix: o.prefix });
+  const agents = new Map<HybridHost, ChildProcess>();
+  const logs = new Map<string, string>();
+  let controller: ChildProcess | undefined;
+  let bridge: { stop(): Promise<void> } | undefined;
+  try {
+    await client.put(`${o.prefix}/config`).value(JSON.stringify({ Network: lab.network, Backend: { Type: 'aws-vpc' } }));
+    writeFileSync(join(workDir, 'plain-vxlan.json'), JSON.stringify({ Network: lab.network, Backend: { Type: 'vxlan' } }));
+    for (const h of lab.hosts) writeFileSync(envFile(workDir, h), `FLANNEL_SUBNET=${plannedEnvSubnet(h)}\n`);
+    bridge = await bridgeEtcd(lab, o.etcdEndpoint, workDir);
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  const spawn = (name: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess => spawnLogged(join(workDir, `${name}.log`), argv, env, logs);
+  return {
+    prefix: o.prefix, store, client, workDir,
+    startAgent: async (host, a = {}) => {
+      if (agents.has(host)) throw new Error(`the agent on ${host.ns} is running`);
+      const agent = spawn(host.ns.slice(host.ns.lastIndexOf('-') + 1), agentArgv({ lab, vpc, host, workDir, prefix: o.prefix, resync: o.agentResync, plainVxlan: a.plainVxlan }));
+      agents.set(host, agent);
+      await lab.setPodMtu(host, await waitSubnetEnv(host, envFile(workDir, host), agent));
+    },
+    stopAgent: async (host) => {
+      const a = agents.get(host);
+      agents.delete(host);
+      if (a) await stopChild(a);
+    },
+    startController: () => {
+      if (controller && controller.exitCode === null) throw new Error('the controller is running');
+      controller = spawn('controller', controllerArgv({ vpc, etcdEndpoint: o.etcdEndpoint, prefix: o.prefix, resync: o.controllerResync }),
+        { AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'lab-secret', AWS_EC2_METADATA_DISABLED: 'true' });
+    },
+    stopController: async () => {
+      if (controller) await stopChild(controller);
+      controller = undefined;
+    },
+    routeStatus: async (host) => (await store.listRouteStatus(new AbortController().signal)).get(subnetKey(host.subnet)),
+    lease: async (host) => (await store.list(new AbortController().signal)).leases.find((l) => l.key === subnetKey(host.subnet)),
+    rawLease: async (host) => {
+      const text = await client.get(`${store.subnetsPrefix}${subnetKey(host.subnet)}`).string();
+      return text === null ? undefined : JSON.parse(text) as unknown;
+    },
+    logTail: (n = 15) => [...logs].map(([name, file]) => `--- ${name}\n${tail(file, n)}`).join('\n'),
+    destroy: async (d = {}) => {
+      await Promise.all([...agents.values()].map((a) => stopChild(a)));
+      agents.clear();
+      if (controller) await stopChild(controller);
+      await bridge?.stop();
+      await client.delete().prefix(`${o.prefix}/`).exec().catch(() => undefined);
+      client.close();
+      if (!d.keepWorkDir && o.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** etcd on 127.0.0.1 in the root namespace, reachable at <serviceIp>:2379 from every lab host (see the header). */
+async function bridgeEtcd(lab: HybridLab, etcdEndpoint: string, workDir: string): Promise<{ stop(): Promise<void> }> {
+  const socket = join(workDir, 'etcd.sock');
+  const root = await startRelay({ listen: { path: socket }, connect: { host: '127.0.0.1', port: Number(new URL(etcdEndpoint).port) } });
+  try {
+    const inVpc = await spawnReady(['ip', 'netns', 'exec', lab.vpcRouter, process.execPath, RELAY, '--listen', `tcp:${lab.serviceIp}:2379`, '--connect', `unix:${socket}`]);
+    return {
+      stop: async () => {
+        await stopChild(inVpc);
+        await root.close();
+      },
+    };
+  } catch (err) {
+    await root.close();
+    throw err;
+  }
+}
+
+function agentArgv(o: { lab: HybridLab; vpc: LabVpc; host: HybridHost; workDir: string; prefix: string; resync?: string | undefined; plainVxlan?: boolean | undefined }): string[] {
+  const mode = o.plainVxlan
+    ? ['--net-config-path', join(o.workDir, 'plain-vxlan.json')]
+    : ['--route-domain', o.host.kind === 'cloud' ? o.vpc.domain : 'none'];
+  return [
+    'ip', 'netns', 'exec', o.host.ns, process.execPath, MAIN, 'agent', '--etcd-endpoints', `http://${o.lab.serviceIp}:2379`, '--etcd-prefix', o.prefix,
+    '--iface', 'eth0', '--subnet-file', envFile(o.workDir, o.host), '--resync-period', o.resync ?? '1s', ...mode,
+  ];
+}
+
+function controllerArgv(o: { vpc: LabVpc; etcdEndpoint: string; prefix: string; resync?: string | undefined }): string[] {
+  return [
+    process.execPath, MAIN, 'controller', '--etcd-endpoints', o.etcdEndpoint, '--etcd-prefix', o.prefix,
+    '--provider', 'aws', '--cloud-endpoint', o.vpc.endpoint, '--region', 'us-east-1', '--vpc-id', o.vpc.vpcId,
+    '--route-table-ids', o.vpc.routeTableId, '--cluster-name', o.vpc.clusterName,
+    '--resync-period', o.resync ?? '2s', '--leader-elect-ttl', '2s',
+  ];
+}
+
+/** A child whose stdout and stderr go to `file` (remembered in `logs` for logTail). */
+function spawnLogged(file: string, argv: readonly string[], env: NodeJS.ProcessEnv, logs: Map<string, string>): ChildProcess {
+  logs.set(file.slice(file.lastIndexOf('/') + 1, -'.log'.length), file);
+  const fd = openSync(file, 'a');
+  try {
+    return spawnTracked(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE, ...env } });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** FLANNEL_SUBNET as the agent writes it for the planned subnet: its first address. */
+function plannedEnvSubnet(host: HybridHost): string {
+  return `${firstHost(host.subnet)}/${host.subnet.prefix}`;
+}
+
+function envFile(workDir: string, host: HybridHost): string {
+  return join(workDir, `${host.ns}.env`);
+}
+
+/** Spawns a process that prints one line when it is ready (the relay). */
+async function spawnReady(argv: readonly string[]): Promise<ChildProcess> {
+  const child = spawnTracked(argv[0]!, argv.slice(1));
+  const out = collectOutput(child);
+  const deadline = Date.now() + 15_000;
+  while (!out.lines.some((l) => l.startsWith('{'))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`${argv.join(' ')} did not start: ${out.text()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return child;
+}
+
+/** Waits until the agent wrote its subnet.env (FLANNEL_MTU appears; the seed has none) and checks it took the planned subnet. */
+async function waitSubnetEnv(host: HybridHost, file: string, agent: ChildProcess): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const env = parseEnvFile(readFileSync(file, 'utf8'));
+    const mtu = Number(env.get('FLANNEL_MTU') ?? '0');
+    if (mtu > 0) {
+      const planned = plannedEnvSubnet(host);
+      if (env.get('FLANNEL_SUBNET') !== planned) throw new Error(`${host.ns}: the agent took ${env.get('FLANNEL_SUBNET')}, not the planned ${planned}`);
+      return mtu;
+    }
+    if (agent.exitCode !== null) throw new Error(`the agent on ${host.ns} exited with ${agent.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`the agent on ${host.ns} wrote no subnet.env in 30 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function tail(file: string, n: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Polls `probe` until it returns something other than undefined/false; bounded in time. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, o: { timeoutMs?: number; everyMs?: number; details?: () => string } = {}): Promise<T> {
+  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const why = last instanceof Error ? ` (last error: ${last.message})` : '';
+      throw new Error(`timed out waiting for ${what}${why}${o.details ? `\n${o.details()}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 100));
+  }
+}

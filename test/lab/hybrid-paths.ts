@@ -1,0 +1,81 @@
+// Which path each ordered pair of hybrid lab hosts uses, read from the kernel only
+// (plain `ip -json` / `bridge -json`, independent of tartan's code):
+//   vxlan    a route to the peer's subnet on flannel.1 (with its neigh and fdb entries)
+//   host-gw  a route to the peer's subnet via the peer's address
+//   cloud    no route of the host's own for the peer's subnet: the default route takes
+//            it to the VPC router, whose table routes the subnet to the peer
+//   none     none of these (the pair cannot reach each other)
+import { type RawFdb, type RawNeigh, type RawRoute, fdbs, link, neighs, routes } from './inspect.ts';
+import { type HybridHost, type HybridLab, subnetAddress } from './hybrid.ts';
+import type { LabVpc } from './vpc.ts';
+import { formatCidr } from '../../src/net/cidr.ts';
+
+export type PathKind = 'cloud' | 'vxlan' | 'host-gw' | 'none';
+
+export interface PairPath {
+  readonly from: HybridHost;
+  readonly to: HybridHost;
+  readonly path: PathKind;
+  /** The vxlan objects `from` holds for `to`: any of `route`, `neigh`, `fdb`. */
+  readonly vxlanObjects: readonly string[];
+}
+
+interface HostView {
+  readonly routes: RawRoute[];
+  readonly neighs: RawNeigh[];
+  readonly fdbs: RawFdb[];
+}
+
+async function hostView(ns: string): Promise<HostView> {
+  const hasVxlan = (await link(ns, 'flannel.1')) !== undefined;
+  return {
+    routes: await routes(ns),
+    neighs: hasVxlan ? await neighs(ns, 'flannel.1') : [],
+    fdbs: hasVxlan ? await fdbs(ns, 'flannel.1') : [],
+  };
+}
+
+/** Every ordered pair of `hosts` (default all), from one kernel dump per host. */
+export async function observePaths(lab: HybridLab, vpc: LabVpc, hosts: readonly HybridHost[] = lab.hosts): Promise<PairPath[]> {
+  const vpcRoutes = await vpc.kernelRoutes();
+  const views = new Map(await Promise.all(hosts.map(async (h) => [h, await hostView(h.ns)] as const)));
+  const out: PairPath[] = [];
+  for (const from of hosts) {
+    for (const to of hosts) {
+      if (from !== to) out.push(classify(from, to, views.get(from)!, vpcRoutes));
+    }
+  }
+  return out;
+}
+
+function classify(from: HybridHost, to: HybridHost, view: HostView, vpcRoutes: readonly RawRoute[]): PairPath {
+  const dst = formatCidr(to.subnet);
+  const route = view.routes.find((r) => r.dst === dst);
+  const vxlanObjects = [
+    ...(route?.dev === 'flannel.1' ? ['route'] : []),
+    ...(view.neighs.some((n) => n.dst === subnetAddress(to.subnet)) ? ['neigh'] : []),
+    ...(view.fdbs.some((f) => f.dst === to.ip) ? ['fdb'] : []),
+  ];
+  let path: PathKind = 'none';
+  if (route?.dev === 'flannel.1') path = 'vxlan';
+  else if (route?.gateway === to.ip) path = 'host-gw';
+  else if (route === undefined && from.kind === 'cloud' && vpcRoutes.some((r) => r.dst === dst && r.gateway === to.ip)) path = 'cloud';
+  return { from, to, path, vxlanObjects };
+}
+
+/** `h1→h2 cloud` lines, for assertions that print well. */
+export function pathLines(pairs: readonly PairPath[]): string[] {
+  return pairs.map((p) => `${shortName(p.from)}→${shortName(p.to)} ${p.path}`);
+}
+
+/** A from × to table of paths. */
+export function pathTable(pairs: readonly PairPath[], hosts: readonly HybridHost[]): string {
+  const cell = (from: HybridHost, to: HybridHost): string => (from === to ? '-' : pairs.find((p) => p.from === from && p.to === to)?.path ?? '?');
+  const head = `${'from \\ to'.padEnd(12)}${hosts.map((h) => shortName(h).padEnd(9)).join('')}`;
+  const rows = hosts.map((f) => `${`${shortName(f)} ${f.kind}`.padEnd(12)}${hosts.map((t) => cell(f, t).padEnd(9)).join('')}`);
+  return [head, ...rows].map((l) => l.trimEnd()).join('\n');
+}
+
+export function shortName(h: HybridHost): string {
+  return h.ns.slice(h.ns.lastIndexOf('-') + 1);
+}

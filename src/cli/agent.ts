@@ -6,7 +6,7 @@ import type { NetworkConfig } from '../config/network.ts';
 import { type RouteDomain, cloudOfBackend, detectRouteDomain, kernelBackendConfig, parseRouteDomain } from '../agent/route-domain.ts';
 import type { Logger } from '../observe/log.ts';
 import { applyMasquerade, removeMasquerade } from '../kernel/index.ts';
-import { deviceToReach, observeInterfaces } from '../kernel/interfaces.ts';
+import { deviceToReach, observeInterfaces, reversePathFilter } from '../kernel/interfaces.ts';
 import type { Lease } from '../lease/index.ts';
 import { chooseExternalInterface } from '../net/iface.ts';
 import { startHttpServer, textStatus } from '../observe/http.ts';
@@ -60,6 +60,10 @@ export async function runAgent(argv: readonly string[], signal: AbortSignal): Pr
       wantIpv4: config.ipv4 !== undefined,
       wantIpv6: config.ipv6 !== undefined,
     });
+    if (mode.routeDomain && mode.routeDomain.id !== 'none' && (await reversePathFilter(iface.name)) === 1) {
+      // Hybrid paths can be asymmetric (A→B through the VPC, B→A over vxlan while B's route overflows).
+      log.warn({ iface: iface.name }, 'strict rp_filter (1) on the external interface drops asymmetric hybrid traffic; set net.ipv4.conf.all.rp_filter and the interface to 2 (loose)');
+    }
     const backend = factory({ network: mode.kernelConfig, iface, log });
     const agent = new Agent({
       store, config, iface, backend, log,

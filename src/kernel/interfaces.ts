@@ -67,3 +67,17 @@ export async function deviceToReach(address: string, netns?: string): Promise<st
   const routes = await ipJson<{ dev?: string }[]>(['route', 'get', address], netns);
   return routes[0]?.dev;
 }
+
+/**
+ * The effective IPv4 reverse-path filter mode on `dev` (the larger of `all` and the
+ * device's own): 0 off, 1 strict, 2 loose. Undefined when /proc cannot be read.
+ */
+export async function reversePathFilter(dev: string): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const read = async (name: string): Promise<number> => Number((await readFile(`/proc/sys/net/ipv4/conf/${name}/rp_filter`, 'utf8')).trim());
+    return Math.max(await read('all'), await read(dev));
+  } catch {
+    return undefined;
+  }
+}

@@ -8,6 +8,13 @@ import type { HostRef, NextHop } from '../route-table.ts';
 import type { Ec2Api, Ec2Filter, Ec2Instance } from './api.ts';
 import type { ApiGate } from './gate.ts';
 
+/**
+ * Interface counts change only when an ENI is attached or detached: they are kept
+ * longer than host lookups, so the route listing of a steady cluster costs no
+ * DescribeInstances (one DescribeRouteTables per resync is the whole bill).
+ */
+export const ENI_COUNT_TTL_MS = 15 * 60_000;
+
 /** EC2 accepts up to 200 values per filter. */
 export const FILTER_CHUNK = 200;
 
@@ -59,7 +66,7 @@ export class HostDirectory {
 
   /** Interface counts of these instances (0 for instances EC2 no longer knows). */
   async eniCounts(instanceIds: readonly string[], signal: AbortSignal): Promise<(instanceId: string) => number | undefined> {
-    const missing = instanceIds.filter((id) => !this.#fresh(this.#eniCounts.get(id)));
+    const missing = instanceIds.filter((id) => !this.#fresh(this.#eniCounts.get(id), Math.max(this.#p.ttlMs, ENI_COUNT_TTL_MS)));
     for (let i = 0; i < missing.length; i += FILTER_CHUNK) {
       const chunk = missing.slice(i, i + FILTER_CHUNK);
       const found = new Set((await this.describe([{ name: 'instance-id', values: chunk }], signal)).map((x) => x.id));
@@ -85,8 +92,8 @@ export class HostDirectory {
     return out;
   }
 
-  #fresh(entry: Cached<unknown> | undefined): boolean {
-    return entry !== undefined && this.#p.clock.now() - entry.at < this.#p.ttlMs;
+  #fresh(entry: Cached<unknown> | undefined, ttlMs = this.#p.ttlMs): boolean {
+    return entry !== undefined && this.#p.clock.now() - entry.at < ttlMs;
   }
 }
 

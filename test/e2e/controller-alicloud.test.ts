@@ -1,15 +1,14 @@
 // The controller against the real Alibaba Cloud provider (@alicloud/vpc20160428)
 // and the VPC emulator in process: convergence in two tables, lease deleted, host
 // moved (hosts resolve from the lease's BackendData.InstanceID), drift.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { Controller } from '../../src/controller/controller.ts';
 import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
-import { EtcdLeaseStore, type Lease, createEtcdClient } from '../../src/lease/index.ts';
+import { EtcdLeaseStore, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { FAST, FIXTURE, startAlicloudFixture } from '../emulators/alicloud/fixture.ts';
-import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 import { acquireAll, agentAttrs, destinationOf, dropLease, forever } from './controller-kit.ts';
 
 const DOMAIN = `alicloud:${FIXTURE.vpcId}`;
@@ -29,22 +28,13 @@ async function world(instances: number, tables: readonly string[]) {
 }
 
 describe('controller × Alibaba Cloud (VPC emulator)', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
+  const etcd = etcdClientFixture();
 
   test('100 leases converge in two tables; a deleted lease loses its routes; a moved host gets them replaced', async (t) => {
     const tables = [FIXTURE.tableId, SECOND_TABLE];
     const w = await world(101, tables);
     t.after(() => w.f.close());
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-ali') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-ali') });
     const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, w.hosts(0, 100));
 
@@ -58,7 +48,7 @@ describe('controller × Alibaba Cloud (VPC emulator)', () => {
 
     // Lease 0 expires. Instance 1 is released and a new one takes its address; its
     // agent republishes the lease with the new InstanceID. Lease 2 moves to the spare.
-    await dropLease(client, store, leases[0]!);
+    await dropLease(etcd.client, store, leases[0]!);
     w.f.emu.admin.releaseInstance({ id: w.f.instances[1]!.id });
     w.f.emu.admin.seedInstance({ id: 'i-reborn1', vpcId: FIXTURE.vpcId, privateIps: [w.f.instances[1]!.ip] });
     await store.renew({ ...leases[1]!, attrs: agentAttrs({ ip: w.f.instances[1]!.ip, instanceId: 'i-reborn1', domain: DOMAIN }) }, forever);
@@ -88,7 +78,7 @@ describe('controller × Alibaba Cloud (VPC emulator)', () => {
   test('a lease republished with a new InstanceID while its route is gone gets a route to the new instance', async (t) => {
     const w = await world(3, [FIXTURE.tableId]);
     t.after(() => w.f.close());
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-ali-moved') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-ali-moved') });
     const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [, b] = await acquireAll(store, w.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);
@@ -104,7 +94,7 @@ describe('controller × Alibaba Cloud (VPC emulator)', () => {
   test('drift: an entry deleted by hand is repaired; a foreign entry in the Network is reported and untouched', async (t) => {
     const w = await world(3, [FIXTURE.tableId]);
     t.after(() => w.f.close());
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-ali-drift') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-ali-drift') });
     const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [a, b] = await acquireAll(store, w.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);

@@ -1,13 +1,12 @@
 // The controller against the real AWS provider and the EC2 emulator (in process):
 // convergence over two tagged tables, lease deleted, host moved.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { Controller } from '../../src/controller/controller.ts';
 import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
-import { EtcdLeaseStore, createEtcdClient } from '../../src/lease/index.ts';
+import { EtcdLeaseStore } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
-import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 import type { Lease } from '../../src/lease/index.ts';
 import { acquireAll, agentAttrs, destinationOf, dropLease, forever, mutatingCalls, startAwsWorld, waitFor } from './controller-kit.ts';
 
@@ -21,21 +20,12 @@ const FAST_CLIENT = {
 };
 
 describe('controller × AWS (EC2 emulator)', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
+  const etcd = etcdClientFixture();
 
   test('100 leases converge in both tagged tables; a deleted lease loses its routes; a moved host gets them replaced', async (t) => {
     const world = await startAwsWorld({ tables: 2, quota: 200, instances: 102, limits: false });
     t.after(() => world.close());
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-aws') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws') });
     const provider = world.provider('AKIDAWSE2E', FAST_CLIENT);
     const controller = new Controller({ leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, world.hosts(0, 100));
@@ -54,7 +44,7 @@ describe('controller × AWS (EC2 emulator)', () => {
 
     // Lease 0 expires; lease 1's instance is replaced by one with the same address;
     // lease 2's host moves to a spare instance (its agent republishes PublicIP).
-    await dropLease(client, store, leases[0]!);
+    await dropLease(etcd.client, store, leases[0]!);
     await world.admin.terminateInstance({ instanceId: world.instances[1]!.id });
     const reborn = await world.admin.seedInstance({ vpcId: world.vpcId, privateIp: world.instances[1]!.ip, sourceDestCheck: false });
     const spare = world.instances[100]!;
@@ -82,7 +72,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     const world = await startAwsWorld({ tables: 1, quota: 50, instances: 3, limits: false });
     t.after(() => world.close());
     const [table] = world.tables as [string];
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-aws-rehost') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-rehost') });
     const controller = new Controller({ leases: store, provider: world.provider('AKIDREHOST', FAST_CLIENT), status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [, b] = await acquireAll(store, world.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);
@@ -101,7 +91,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     const world = await startAwsWorld({ tables: 1, quota: 50, instances: 2, limits: false });
     t.after(() => world.close());
     const [table] = world.tables as [string];
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-aws-stale') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-stale') });
     // The provider's host cache (30 s by default; 2 s here) still answers with the old instance for a while.
     const provider = world.provider('AKIDSTALE', { ...FAST_CLIENT, hostCacheTtlMs: 2000 });
     const controller = new Controller({ leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
@@ -127,7 +117,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     const world = await startAwsWorld({ tables: 1, quota: 50, instances: 6, limits: false });
     t.after(() => world.close());
     const [table] = world.tables as [string];
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-aws-drift') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-drift') });
     const controller = new Controller({
       leases: store, provider: world.provider('AKIDDRIFT', FAST_CLIENT), status: store, budget: DEFAULT_BUDGET, resyncMs: 300, log: silentLogger(),
     });
@@ -172,7 +162,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     const world = await startAwsWorld({ tables: 1, quota: 50, instances: 60 });
     t.after(() => world.close());
     const [table] = world.tables as [string];
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-aws-overflow') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-overflow') });
     const leader = (key: string) => new Controller({ leases: store, provider: world.provider(key), status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, world.hosts(0, 60));
     const first = leader('AKIDLEADER1');
@@ -185,7 +175,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     // The newest leases overflow (by etcd create revision), the same on every pass and every leader.
     assert.deepEqual(overflowed, leases.slice(50).map((l) => l.key).sort());
     assert.equal((await world.admin.routes({ routeTableId: table })).filter((r) => r.origin === 'CreateRoute').length, 50);
-    const revisions = async () => (await client.getAll().prefix(store.routesPrefix).exec()).kvs.map((kv) => `${kv.key.toString()}@${kv.mod_revision}`).sort();
+    const revisions = async () => (await etcd.client.getAll().prefix(store.routesPrefix).exec()).kvs.map((kv) => `${kv.key.toString()}@${kv.mod_revision}`).sort();
     const written = await revisions();
 
     const second = leader('AKIDLEADER2');
@@ -200,7 +190,7 @@ describe('controller × AWS (EC2 emulator)', () => {
 
     // A programmed lease leaves: the oldest overflowed lease takes its place
     // (one pass deletes, the next creates, the third sees it programmed).
-    await dropLease(client, store, leases[0]!);
+    await dropLease(etcd.client, store, leases[0]!);
     for (let i = 0; i < 3; i++) await second.reconcileOnce(forever);
     const after = await states();
     assert.equal(after.get(leases[50]!.key), 'programmed');

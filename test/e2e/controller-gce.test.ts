@@ -1,15 +1,14 @@
 // The controller against the real GCE provider (@google-cloud/compute) and the
 // compute v1 emulator in process: convergence, lease deleted, host moved, drift.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { Controller } from '../../src/controller/controller.ts';
 import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
-import { EtcdLeaseStore, type Lease, createEtcdClient } from '../../src/lease/index.ts';
+import { EtcdLeaseStore, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { createGceProvider } from '../../providers/gce/index.ts';
 import { type GceEmulator, startGceEmulator } from '../emulators/gce/index.ts';
-import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 import { NETWORK, acquireAll, agentAttrs, destinationOf, dropLease, forever } from './controller-kit.ts';
 
 const ZONE = 'europe-west1-b';
@@ -44,21 +43,12 @@ function tartanRoutes(emu: GceEmulator): Map<string, { name: string; nextHopInst
 }
 
 describe('controller × GCE (compute emulator)', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
+  const etcd = etcdClientFixture();
 
   test('100 leases converge; a deleted lease loses its route; a moved host gets it replaced', async (t) => {
     const w = await world(101);
     t.after(() => w.close());
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-gce') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-gce') });
     const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, w.hosts(0, 100));
 
@@ -70,7 +60,7 @@ describe('controller × GCE (compute emulator)', () => {
 
     // Lease 0 expires; node-1 is recreated under another name with the same
     // address; lease 2's host moves to the spare node-100.
-    await dropLease(client, store, leases[0]!);
+    await dropLease(etcd.client, store, leases[0]!);
     w.emu.admin.removeInstance(ZONE, 'node-1');
     w.emu.admin.addInstance({ zone: ZONE, name: 'node-1-new', networkIP: ip(1) });
     await store.renew({ ...leases[2]!, attrs: agentAttrs({ ip: ip(100), domain: DOMAIN }) }, forever);
@@ -91,7 +81,7 @@ describe('controller × GCE (compute emulator)', () => {
   test('drift: a route deleted by hand is repaired; a foreign route in the Network is reported and untouched', async (t) => {
     const w = await world(3);
     t.after(() => w.close());
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-gce-drift') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-gce-drift') });
     const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [a, b] = await acquireAll(store, w.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);

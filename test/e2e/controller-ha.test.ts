@@ -3,11 +3,10 @@
 // plus one pass, with no route created twice and none deleted; a leader whose key
 // disappears exits 4. Each replica has its own access key, so the emulator's call
 // log says who did what.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
-import { EtcdLeaseStore, createEtcdClient } from '../../src/lease/index.ts';
-import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+import { EtcdLeaseStore } from '../../src/lease/index.ts';
+import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 import {
   type ControllerProcess, acquireAll, awsControllerArgs, awsEnv, createsPerRoute, destinationOf, mutatingCalls, networkConfigJson,
   spawnController, startAwsWorld, waitFor, within,
@@ -17,24 +16,15 @@ const TTL_MS = 2000;
 const LEASES = 100;
 
 describe('two controller processes (leader election on etcd, EC2 emulator)', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
+  const etcd = etcdClientFixture();
 
   test('one acts; SIGKILL the leader mid-work → the other takes over, nothing created twice or deleted; key deleted → exit 4', async (t) => {
     const world = await startAwsWorld({ tables: 1, quota: 1000, instances: LEASES });
     t.after(() => world.close());
     const [table] = world.tables as [string];
     const prefix = uniquePrefix('ctl-ha');
-    const store = new EtcdLeaseStore({ client, prefix });
-    await client.put(`${prefix}/config`).value(networkConfigJson).exec();
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix });
+    await etcd.client.put(`${prefix}/config`).value(networkConfigJson).exec();
     const leases = await acquireAll(store, world.hosts());
     const args = awsControllerArgs(world, { etcd: etcd.endpoint, prefix, quota: 1000 });
     const replicas = new Map<string, ControllerProcess>();
@@ -46,7 +36,7 @@ describe('two controller processes (leader election on etcd, EC2 emulator)', () 
     const leaderKey = `${prefix}/controller/leader`;
     const describeOutput = () => [...replicas.values()].map((r) => `--- ${r.identity}\n${r.output()}`).join('\n');
 
-    const first = await waitFor('a leader', async () => (await client.get(leaderKey).string()) ?? undefined, 20_000).catch((err: Error) => {
+    const first = await waitFor('a leader', async () => (await etcd.client.get(leaderKey).string()) ?? undefined, 20_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${describeOutput()}`);
     });
     const standby = first === 'ctl-a' ? 'ctl-b' : 'ctl-a';
@@ -59,7 +49,7 @@ describe('two controller processes (leader election on etcd, EC2 emulator)', () 
     const killedAt = Date.now();
     assert.ok(await createdBy(first) < LEASES, 'killed mid-work');
 
-    await waitFor('the standby leads', async () => (await client.get(leaderKey).string()) === standby, 10_000);
+    await waitFor('the standby leads', async () => (await etcd.client.get(leaderKey).string()) === standby, 10_000);
     await waitFor('every route', async () => (await world.admin.routes({ routeTableId: table })).filter((r) => r.origin === 'CreateRoute').length === LEASES, 20_000);
     const calls = await world.admin.calls();
     const firstByStandby = Math.min(...calls.filter((c) => c.accessKeyId === keyOf(standby)).map((c) => c.time));
@@ -81,7 +71,7 @@ describe('two controller processes (leader election on etcd, EC2 emulator)', () 
     }, 10_000);
 
     // Someone deletes the leader key: the leader can no longer be sure it leads and exits 4.
-    await client.delete().key(leaderKey).exec();
+    await etcd.client.delete().key(leaderKey).exec();
     const code = await within(replicas.get(standby)!.exited, 10_000, 'still running');
     assert.equal(code, 4, replicas.get(standby)!.output());
     assert.match(replicas.get(standby)!.output(), /leadership lost/);

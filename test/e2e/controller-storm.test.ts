@@ -2,33 +2,23 @@
 // documented token buckets on) while the controller converges: it gets there, no
 // route is created twice, and the emulator's call log never shows more requests
 // than the documented buckets let through (mutating 50 + 5/s, describes 100 + 20/s).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { Controller } from '../../src/controller/controller.ts';
 import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
-import { EtcdLeaseStore, type Lease, createEtcdClient } from '../../src/lease/index.ts';
+import { EtcdLeaseStore, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { DOCUMENTED_LIMITS } from '../emulators/aws-ec2/limits.ts';
-import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
+import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 import { acquireAll, bucketViolation, destinationOf, dropLease, forever, mutatingCalls, startAwsWorld, waitFor } from './controller-kit.ts';
 
 describe('controller under API storms (EC2 emulator, documented rate limits)', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  let client: Etcd3;
-  before(async () => {
-    etcd = await sharedEtcd();
-    client = createEtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client.close();
-    await etcd.close();
-  });
+  const etcd = etcdClientFixture();
 
   test('throttling storm, then a 5xx storm: converges, nothing twice, never above the documented rate', async (t) => {
     const world = await startAwsWorld({ spawned: true, tables: 2, quota: 200, instances: 36 });
     t.after(() => world.close());
-    const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-storm') });
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-storm') });
     // The provider's own rate limits are its defaults; only the backoff is shortened, to keep the test short.
     const provider = world.provider('AKIDSTORM', { retry: { baseMs: 20, maxMs: 400 } });
     const controller = new Controller({ leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
@@ -69,7 +59,7 @@ describe('controller under API storms (EC2 emulator, documented rate limits)', (
     // A 5xx storm (500 InternalError, 503 Unavailable) on every kind of call while
     // 6 hosts leave and 6 join: 12 deletes (the deletion budget spreads them) and 12 creates.
     await world.admin.injectFaults({ serverErrors: 8, unavailable: 8 });
-    for (const l of leases.slice(0, 6)) await dropLease(client, store, l);
+    for (const l of leases.slice(0, 6)) await dropLease(etcd.client, store, l);
     leases = [...leases.slice(6), ...await acquireAll(store, world.hosts(30, 36))];
     t0 = Date.now();
     await converge();

@@ -5,16 +5,15 @@
 // Prints the subnets and a pod-to-pod ping matrix, then tears everything down
 // (`--keep`: stays up until Ctrl-C and says how to look around). `--hybrid`: cloud
 // hosts in an emulated AWS VPC plus on-prem hosts, with the controller (demo-hybrid.ts).
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { type Cidr, normalize, parseCidr } from '../../src/net/cidr.ts';
 import { startEtcd } from '../support/etcd.ts';
-import { spawnTracked, stopChild } from '../support/process.ts';
-import { type Lab, type LabHost, type LabPod, createLab } from './lab.ts';
+import { stopChild } from '../support/process.ts';
+import { startLabAgent, waitSubnetEnv } from './agents.ts';
+import { type Lab, type LabPod, createLab } from './lab.ts';
 import { type MatrixCell, pingMatrix } from './ping.ts';
 
 const { values } = parseArgs({
@@ -36,7 +35,6 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 let onStop = (): void => process.exit(130);
 process.on('SIGINT', () => onStop());
 process.on('SIGTERM', () => onStop());
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'tartan-demo-'));
 if (values.hybrid) {
   const { runHybridDemo } = await import('./demo-hybrid.ts');
@@ -68,13 +66,14 @@ async function kernelDemo(): Promise<void> {
     say(`etcd on ${h1.ns} at ${etcd.endpoint}`);
     const config = join(work, 'net-conf.json');
     writeFileSync(config, JSON.stringify({ Network: lab.network, Backend: { Type: values.backend } }));
-    for (const h of lab.hosts) agents.push(startAgent(h, etcd.endpoint, config));
-    const subnets = await Promise.all(lab.hosts.map((h) => waitSubnetEnv(h)));
+    const agentOpts = { dir: work, etcdEndpoint: etcd.endpoint, netConfigPath: config, extraArgs: ['--ip-masq', '--resync-period', '10s'] };
+    for (const h of lab.hosts) agents.push(startLabAgent(h, agentOpts));
+    const subnets = await Promise.all(lab.hosts.map((h) => waitSubnetEnv(h, work)));
     const pods: LabPod[] = [];
     for (const [i, h] of lab.hosts.entries()) {
       const env = subnets[i]!;
-      say(`  ${h.ns}  eth0 ${h.ip}  subnet ${env.subnet.text}  MTU ${env.mtu}`);
-      pods.push(...(await lab.addPods(h, { subnet: env.subnet.cidr, count: 2, mtu: env.mtu })));
+      say(`  ${h.ns}  eth0 ${h.ip}  subnet ${env.text}  MTU ${env.mtu}`);
+      pods.push(...(await lab.addPods(h, { subnet: env.cidr, count: 2, mtu: env.mtu })));
     }
     const cells = await untilReachable(lab, pods);
     printMatrix(pods, cells);
@@ -84,35 +83,6 @@ async function kernelDemo(): Promise<void> {
     await etcd?.destroy();
     await lab?.destroy();
     rmSync(work, { recursive: true, force: true });
-  }
-}
-
-function startAgent(h: LabHost, endpoint: string, config: string): ChildProcess {
-  const args = [
-    'netns', 'exec', h.ns, process.execPath, MAIN, 'agent',
-    '--etcd-endpoints', endpoint, '--iface', 'eth0', '--net-config-path', config,
-    '--subnet-file', join(work, `${h.ns}.env`), '--ip-masq', '--resync-period', '10s',
-  ];
-  const log = openSync(join(work, `${h.ns}.log`), 'a');
-  try {
-    return spawnTracked('ip', args, { stdio: ['ignore', log, log] });
-  } finally {
-    closeSync(log);
-  }
-}
-
-async function waitSubnetEnv(h: LabHost): Promise<{ subnet: { text: string; cidr: Cidr }; mtu: number }> {
-  const file = join(work, `${h.ns}.env`);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const env = new Map(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
-      const text = env.get('FLANNEL_SUBNET')!;
-      return { subnet: { text, cidr: normalize(parseCidr(text, 'FLANNEL_SUBNET', { allowHostBits: true })) }, mtu: Number(env.get('FLANNEL_MTU')) };
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the agent on ${h.ns} wrote no subnet.env in 30 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 }
 

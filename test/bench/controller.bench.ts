@@ -28,6 +28,8 @@ const CONFIG = JSON.stringify({ Network: '10.0.0.0/8', SubnetLen: 24, Backend: {
 const SAMPLES = 30;
 const STEADY_WINDOW_MS = 32_000; // longer than the AWS provider's 30 s host cache, so one ENI-count refresh falls inside
 const KEY = 'AKIDBENCH';
+/** The V8 heap limits deploy/ runs the controller with (systemd unit, Kubernetes manifest). */
+const DEPLOYED_HEAP_FLAGS = '--max-old-space-size=96 --max-semi-space-size=2';
 
 export default async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   const etcd = await startEtcd();
@@ -204,7 +206,7 @@ async function memory(etcd: EtcdServer, client: Etcd3, n: number): Promise<Bench
   writeFileSync(hook, `process.on('SIGUSR2', () => { globalThis.gc(); process.stderr.write('BENCH_HEAP ' + JSON.stringify(process.memoryUsage()) + '\\n'); });\n`);
   try {
     await client.put(`${prefix}/config`).value(CONFIG).exec();
-    const { ctl, metricsPort } = await startController(world, etcd, prefix, 50, { NODE_OPTIONS: `--expose-gc --import=${hook}` });
+    const { ctl, metricsPort } = await startController(world, etcd, prefix, 50, { NODE_OPTIONS: `--expose-gc ${DEPLOYED_HEAP_FLAGS} --import=${hook}` });
     const passes = () => metric(metricsPort, /^tartan_controller_passes_total\{/);
     const idle = async (count: number) => {
       const before = await waitFor('metrics', async () => passes().catch(() => undefined), 30_000);

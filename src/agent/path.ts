@@ -32,6 +32,17 @@ export function peerRouteDomain(lease: Lease): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * Whether a lease's host asks for a cloud route: it published a route domain (a
+ * tartan agent in hybrid mode) other than `none`. A flannel lease, or a tartan host
+ * outside any cloud network, would never use the route — its peers reach it over
+ * the kernel path — so routing it would only spend route-table quota.
+ */
+export function wantsCloudRoute(lease: Lease): boolean {
+  const domain = peerRouteDomain(lease);
+  return domain !== undefined && domain !== 'none';
+}
+
 export function isProgrammed(status: JsonValue | undefined): boolean {
   return status !== null && typeof status === 'object' && !Array.isArray(status) && status.state === 'programmed';
 }

@@ -3,6 +3,7 @@
 // read half of the provider interface, wrapped so nothing else is reachable), and
 // optionally this host's kernel. The comparison is the controller's own drift
 // model and planner; nothing here decides differently what should exist.
+import { wantsCloudRoute } from '../agent/path.ts';
 import { computeDrift } from '../controller/drift.ts';
 import { hostRef, observeTables, protectedDestinations } from '../controller/observe.ts';
 import { type DeletionBudget, planRoutes } from '../controller/planner.ts';
@@ -73,7 +74,7 @@ async function observeCloud(reader: RouteTableReader, leases: readonly Lease[], 
 
 async function resolveLeaseHosts(reader: RouteTableReader, leases: readonly Lease[], signal: AbortSignal): Promise<ReadonlyMap<string, NextHop>> {
   const hosts = new Map<string, HostRef>();
-  for (const l of leases) if (!hosts.has(l.attrs.publicIp)) hosts.set(l.attrs.publicIp, hostRef(l));
+  for (const l of leases) if (wantsCloudRoute(l) && !hosts.has(l.attrs.publicIp)) hosts.set(l.attrs.publicIp, hostRef(l));
   return hosts.size === 0 ? new Map() : await reader.resolveHosts([...hosts.values()], signal);
 }
 

@@ -28,7 +28,7 @@ test('an audit with drift to repair (missing, stale) makes no mutating call, eve
   cloud.addInstance('192.168.0.1', { kind: 'instance', id: 'i-1' });
   cloud.seedRoute('rtb-a', '10.244.9.0/24', { kind: 'instance', id: 'i-1' }, true);
   const snapshot: LeaseSnapshot = {
-    leases: [{ key: '10.244.1.0-24', subnet: parseCidr('10.244.1.0/24'), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan' }, reservation: false, revision: 1 }],
+    leases: [{ key: '10.244.1.0-24', subnet: parseCidr('10.244.1.0/24'), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } }, reservation: false, revision: 1 }],
     skipped: [], revision: 1,
   };
   const report = await audit({

@@ -18,7 +18,7 @@ import { summaryLine } from './summary.ts';
 const net = (n: number): string => `10.${244 + (n >> 8)}.${n & 255}.0`;
 const ip = (n: number): string => `192.168.${n >> 8}.${n & 255}`;
 function lease(n: number): Lease {
-  return { key: `${net(n)}-24`, subnet: parseCidr(`${net(n)}/24`), attrs: { publicIp: ip(n), backendType: 'vxlan' }, reservation: false, revision: n, createdRevision: n };
+  return { key: `${net(n)}-24`, subnet: parseCidr(`${net(n)}/24`), attrs: { publicIp: ip(n), backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } }, reservation: false, revision: n, createdRevision: n };
 }
 const hop = (id: string): NextHop => ({ kind: 'instance', id });
 const route = (table: string, n: number, id: string, extra: Partial<RouteEntry> = {}): RouteEntry =>

@@ -8,7 +8,7 @@ import type { RouteEntry } from '../../providers/route-table.ts';
 import { statusDisagreements } from './status.ts';
 
 const lease = (n: number): Lease => ({
-  key: `10.244.${n}.0-24`, subnet: parseCidr(`10.244.${n}.0/24`), attrs: { publicIp: `192.168.0.${n}`, backendType: 'vxlan' }, reservation: false, revision: n,
+  key: `10.244.${n}.0-24`, subnet: parseCidr(`10.244.${n}.0/24`), attrs: { publicIp: `192.168.0.${n}`, backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } }, reservation: false, revision: n,
 });
 const owned = (n: number, id = `i-${n}`): RouteEntry => ({ table: 'rtb-1', destination: `10.244.${n}.0/24`, nextHop: { kind: 'instance', id }, state: 'active', owned: true });
 const status = (state: string, tables: Record<string, string>): JsonValue => ({ state, tables, reason: null, provider: 'aws', updated: '2026-01-01T00:00:00Z' });

@@ -13,6 +13,7 @@ import type { RouteTableWriter } from '../../providers/route-table.ts';
 import { applyPlan, type ActionResult } from './act.ts';
 import { computeDrift, countByKind, type Drift } from './drift.ts';
 import { HostResolver } from './hosts.ts';
+import { wantsCloudRoute } from '../agent/path.ts';
 import { observeTables, protectedDestinations } from './observe.ts';
 import { type DeletionBudget, type RoutePlan, planRoutes } from './planner.ts';
 import { StatusPublisher } from './status.ts';
@@ -87,7 +88,7 @@ export class Controller {
     const snapshot = await this.#o.leases.list(signal);
     const tables = await observeTables(this.#o.provider, signal);
     const blackholed = tables.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
-    const nextHops = await this.#hosts.resolve(snapshot.leases, blackholed, signal);
+    const nextHops = await this.#hosts.resolve(snapshot.leases.filter(wantsCloudRoute), blackholed, signal);
     const drift = computeDrift({ leases: snapshot.leases, nextHops, tables });
     const plan = planRoutes(drift, { trusted: true, budget: this.#o.budget, protect: protectedDestinations(snapshot) });
     const results = await applyPlan({ provider: this.#o.provider, plan, concurrency: this.#o.concurrency ?? 16, signal, log: this.#o.log });

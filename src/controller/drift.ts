@@ -2,6 +2,7 @@
 // `tartan audit` reports it. Pure: leases + resolved next hops + the observed
 // tables in, one drift item per (table, destination) out.
 import type { Lease } from '../lease/lease.ts';
+import { wantsCloudRoute } from '../agent/path.ts';
 import { contains, formatCidr, parseCidr } from '../net/cidr.ts';
 import { type NextHop, type RouteEntry, type RouteListing, type TableCapacity, sameNextHop } from '../../providers/route-table.ts';
 
@@ -46,13 +47,17 @@ export interface DriftInput {
 
 export interface Drift {
   readonly tables: readonly TableDrift[];
-  /** Leases whose host is not in this provider's network (on-prem, other cloud). */
+  /**
+   * Leases that get no cloud route: no route domain published (flannel hosts, agents
+   * not in hybrid mode, `none`), or a host outside this provider's network.
+   */
   readonly outOfDomain: readonly string[];
 }
 
 export function computeDrift(input: DriftInput): Drift {
-  const inDomain = input.leases.filter((l) => input.nextHops.has(l.attrs.publicIp));
-  const outOfDomain = input.leases.filter((l) => !input.nextHops.has(l.attrs.publicIp)).map((l) => l.key).sort();
+  const routed = (l: Lease): boolean => wantsCloudRoute(l) && input.nextHops.has(l.attrs.publicIp);
+  const inDomain = input.leases.filter(routed);
+  const outOfDomain = input.leases.filter((l) => !routed(l)).map((l) => l.key).sort();
   return { tables: input.tables.map((t) => tableDrift(t, inDomain, input.nextHops)), outOfDomain };
 }
 

@@ -8,7 +8,7 @@ import { DEFAULT_BUDGET, planRoutes, type RouteAction } from './planner.ts';
 
 const lease = (n: number, created = n): Lease => ({
   key: `10.244.${n}.0-24`, subnet: parseCidr(`10.244.${n}.0/24`), reservation: false, revision: created, createdRevision: created,
-  attrs: { publicIp: `192.168.0.${n}`, backendType: 'aws-vpc' },
+  attrs: { publicIp: `192.168.0.${n}`, backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } },
 });
 const hop = (n: number): NextHop => ({ kind: 'instance', id: `i-${n}` });
 const route = (n: number, over: Partial<RouteEntry> = {}): RouteEntry => ({
@@ -39,6 +39,9 @@ const cases: Case[] = [
   { description: 'new lease in the domain → create', leases: [lease(1)], nextHops: hops(1), tables: [table([])], want: ['create 10.244.1.0/24 → i-1'], states: { '10.244.1.0-24': 'pending' } },
   { description: 'route already right → nothing, programmed', leases: [lease(1)], nextHops: hops(1), tables: [table([route(1)])], want: [], states: { '10.244.1.0-24': 'programmed' } },
   { description: 'host outside the domain (on-prem) → no route, no status', leases: [lease(1)], nextHops: hops(), tables: [table([])], want: [], states: {} },
+  { description: 'flannel lease (no RouteDomain) on an instance → no route spent on it', leases: [{ ...lease(1), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: '02:00:00:00:00:01' } } }], nextHops: hops(1), tables: [table([])], want: [], states: {} },
+  { description: 'tartan host that says RouteDomain none → no route', leases: [{ ...lease(1), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan', backendData: { RouteDomain: 'none' } } }], nextHops: hops(1), tables: [table([])], want: [], states: {} },
+  { description: 'a flannel lease whose route we made earlier → that route is stale', leases: [{ ...lease(1), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan' } }], nextHops: hops(1), tables: [table([route(1)])], want: ['delete 10.244.1.0/24'] },
   { description: 'host moved to another instance → replace', leases: [lease(1)], nextHops: new Map([['192.168.0.1', hop(9)]]), tables: [table([route(1)])], want: ['replace 10.244.1.0/24 → i-9'] },
   { description: 'blackhole (instance terminated, host re-resolved to its new instance) → replace', leases: [lease(1)], nextHops: new Map([['192.168.0.1', hop(9)]]), tables: [table([route(1, { state: 'blackhole' })])], want: ['replace 10.244.1.0/24 → i-9'], states: { '10.244.1.0-24': 'pending' } },
   { description: 'blackhole whose host still resolves to the dead instance → nothing, pending (never programmed)', leases: [lease(1)], nextHops: hops(1), tables: [table([route(1, { state: 'blackhole' })])], want: [], states: { '10.244.1.0-24': 'pending' } },

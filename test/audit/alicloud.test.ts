@@ -32,7 +32,7 @@ describe('audit: Alibaba Cloud', () => {
     f.emu.admin.seedEntry({ tableId: f.tableId, destination: subnet(n), ...marker, nextHops: [{ NextHopId: instance, NextHopType: 'Instance' }] });
   };
   /** Leases 1…3 on the fixture's instances, each naming its instance as the hybrid agent does. */
-  const leases = () => f.instances.map((inst, i) => ({ n: i + 1, publicIp: inst.ip, backendData: { VNI: 1, VtepMAC: `0e:00:00:00:00:0${i + 1}`, InstanceID: inst.id } }));
+  const leases = () => f.instances.map((inst, i) => ({ n: i + 1, publicIp: inst.ip, backendData: { VNI: 1, VtepMAC: `0e:00:00:00:00:0${i + 1}`, RouteDomain: 'ali:vpc-fixture', InstanceID: inst.id } }));
 
   test('clean: every lease routed, status agrees → OK, exit 0, reads only', async () => {
     const store = await seedStore(client, leases(), { Type: 'ali-vpc' });

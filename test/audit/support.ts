@@ -30,7 +30,7 @@ export async function seedStore(
   await client.put(`${store.prefix}/config`).value(JSON.stringify({ Network: network, Backend: backend }));
   for (let i = 0; i < leases.length; i += 200) {
     await Promise.all(leases.slice(i, i + 200).map((l) =>
-      client.put(`${store.subnetsPrefix}${l.key ?? key(l.n)}`).value(encodeLeaseAttrs({ publicIp: l.publicIp, backendType: l.backendType ?? 'vxlan', backendData: l.backendData })).exec()));
+      client.put(`${store.subnetsPrefix}${l.key ?? key(l.n)}`).value(encodeLeaseAttrs({ publicIp: l.publicIp, backendType: l.backendType ?? 'vxlan', backendData: l.backendData ?? { RouteDomain: 'aws:vpc-1' } })).exec()));
   }
   return store;
 }

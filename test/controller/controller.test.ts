@@ -19,7 +19,7 @@ async function addHosts(store: EtcdLeaseStore, cloud: FakeCloud, from: number, t
   const out: Lease[] = [];
   for (let n = from; n <= to; n++) {
     cloud.addInstance(ip(n), { kind: 'instance', id: `i-${n}` });
-    out.push(await store.acquire(config, { attrs: { publicIp: ip(n), backendType: 'aws-vpc' } }, signal));
+    out.push(await store.acquire(config, { attrs: { publicIp: ip(n), backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: '02:00:00:00:00:01', RouteDomain: 'aws:vpc-1' } } }, signal));
   }
   return out;
 }

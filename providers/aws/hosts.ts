@@ -33,6 +33,7 @@ export class HostDirectory {
   readonly #p: HostDirectoryParts;
   readonly #byIp = new Map<string, Cached<NextHop | undefined>>();
   readonly #eniCounts = new Map<string, Cached<number>>();
+  readonly #instances = new Map<string, Cached<Ec2Instance>>();
 
   constructor(parts: HostDirectoryParts) {
     this.#p = parts;
@@ -88,8 +89,39 @@ export class HostDirectory {
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
     const at = this.#p.clock.now();
-    for (const i of out) this.#eniCounts.set(i.id, { value: i.enis.length, at });
+    for (const i of out) {
+      this.#eniCounts.set(i.id, { value: i.enis.length, at });
+      this.#instances.set(i.id, { value: i, at });
+    }
     return out;
+  }
+
+  /**
+   * The instances behind these next hops as a describe within the host TTL saw them
+   * (resolve() has just described every host the controller prepares), and the
+   * next hops no recent describe covers.
+   */
+  recent(hops: readonly NextHop[]): { found: Ec2Instance[]; missing: NextHop[] } {
+    const byId = new Map<string, Ec2Instance>();
+    const byEni = new Map<string, Ec2Instance>();
+    for (const c of this.#instances.values()) {
+      if (!this.#fresh(c)) continue;
+      byId.set(c.value.id, c.value);
+      for (const e of c.value.enis) byEni.set(e.id, c.value);
+    }
+    const found = new Map<string, Ec2Instance>();
+    const missing: NextHop[] = [];
+    for (const hop of hops) {
+      const instance = hop.kind === 'instance' ? byId.get(hop.id) : byEni.get(hop.id);
+      if (instance) found.set(instance.id, instance);
+      else missing.push(hop);
+    }
+    return { found: [...found.values()], missing };
+  }
+
+  /** After a write that changed an instance (SourceDestCheck), its recent copy is wrong. */
+  forgetInstance(instanceId: string): void {
+    this.#instances.delete(instanceId);
   }
 
   #fresh(entry: Cached<unknown> | undefined, ttlMs = this.#p.ttlMs): boolean {

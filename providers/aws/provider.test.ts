@@ -134,6 +134,18 @@ describe('hosts', () => {
     assert.deepEqual(again.map((r) => r.result), ['ok', 'ok', 'ok', 'unfixable', 'ok', 'unfixable']);
     assert.equal(p.calls().ModifyInstanceAttribute?.ok, 2, 'no ModifyInstanceAttribute where the check is already off');
   });
+
+  test('preparing hosts just resolved needs no second DescribeInstances', async () => {
+    const { admin } = w.emulator;
+    const a = await admin.seedInstance({ vpcId: w.vpcId, privateIp: '192.168.5.1' });
+    const b = await admin.seedInstance({ vpcId: w.vpcId, privateIp: '192.168.5.2', sourceDestCheck: false });
+    const p = w.provider({ routeTables: { ids: [table] } });
+    const hops = await p.resolveHosts([{ publicIp: '192.168.5.1' }, { publicIp: '192.168.5.2' }], signal);
+    assert.equal(p.calls().DescribeInstances?.ok, 1);
+    const prepared = await p.prepareHosts([...hops.values()], signal);
+    assert.deepEqual(prepared.map((r) => [r.nextHop.id, r.result]), [[a.id, 'changed'], [b.id, 'ok']]);
+    assert.equal(p.calls().DescribeInstances?.ok, 1, 'SourceDestCheck read from the resolve describe');
+  });
 });
 
 describe('routes', () => {

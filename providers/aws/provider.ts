@@ -128,8 +128,11 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
 
   // --- HostPreparer --------------------------------------------------------
   async prepareHosts(nextHops: readonly NextHop[], signal: AbortSignal): Promise<readonly HostPreparation[]> {
-    const ids = (kind: NextHop['kind']): string[] => [...new Set(nextHops.filter((h) => h.kind === kind).map((h) => h.id))];
+    // Hosts just resolved were described moments ago: their SourceDestCheck is known.
+    const { found, missing } = this.#hosts.recent(nextHops);
+    const ids = (kind: NextHop['kind']): string[] => [...new Set(missing.filter((h) => h.kind === kind).map((h) => h.id))];
     const instances = [
+      ...found,
       ...await this.#describeInstancesBy('instance-id', ids('instance'), signal),
       ...await this.#describeInstancesBy('network-interface.network-interface-id', ids('eni'), signal),
     ];
@@ -138,6 +141,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     for (const d of decisions) {
       if (d.action !== 'fix' || fixed.has(d.instanceId)) continue;
       fixed.set(d.instanceId, await this.#turnOffSourceDestCheck(d.instanceId, signal));
+      this.#hosts.forgetInstance(d.instanceId);
     }
     return nextHops.map((nextHop, i): HostPreparation => {
       const d = decisions[i]!;

@@ -39,6 +39,9 @@ export interface PassResult {
   readonly results: readonly ActionResult[];
 }
 
+/** Coalescing window for the first event after a quiet period. */
+const QUICK_MS = 10;
+
 export class Controller {
   readonly #o: ControllerOptions;
   readonly #clock: Clock;
@@ -62,18 +65,26 @@ export class Controller {
   /** Runs passes until `signal` aborts; then resolves (it stops at once, mid-pass). */
   async run(signal: AbortSignal): Promise<void> {
     this.#wake.wake();
+    let lastPassEnd = Number.NEGATIVE_INFINITY;
     while (!signal.aborted) {
       try {
-        await this.#wake.wait(signal, this.#o.resyncMs, this.#o.debounceMs ?? 100, this.#clock);
+        // Debounce: a burst of events (a cluster starting) becomes one pass per
+        // debounceMs; the first event after a quiet period only waits QUICK_MS, so a
+        // single new lease reaches the cloud without paying the whole debounce.
+        const debounceMs = this.#o.debounceMs ?? 100;
+        const debounce = (): number => (this.#clock.now() - lastPassEnd > 10 * debounceMs ? Math.min(QUICK_MS, debounceMs) : debounceMs);
+        await this.#wake.wait(signal, this.#o.resyncMs, debounce, this.#clock);
       } catch {
         return;
       }
       try {
         const pass = await this.reconcileOnce(signal);
+        lastPassEnd = this.#clock.now();
         // Work held back or failed this pass is retried at once, not at the next resync.
         if (pass.plan.held.deletions > 0 && pass.plan.held.reason?.startsWith('deletion budget')) this.#wake.wake();
       } catch (err) {
         if (signal.aborted) return;
+        lastPassEnd = this.#clock.now();
         this.#o.metrics?.passes.inc({ result: 'error' });
         this.#o.log.error({ err: errorMessage(err) }, 'pass failed; nothing deleted; will retry');
         await this.#clock.sleep(1000, signal).catch(() => {});

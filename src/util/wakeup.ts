@@ -13,9 +13,10 @@ export class Wakeup {
 
   /**
    * Waits until woken or `timeoutMs` passes; then waits `debounceMs` more so a
-   * burst of events becomes one pass. Resolves 'woken' or 'timeout'; rejects on abort.
+   * burst of events becomes one pass (a function is asked at wake time). Resolves
+   * 'woken' or 'timeout'; rejects on abort.
    */
-  async wait(signal: AbortSignal, timeoutMs: number, debounceMs = 0, clock: Clock = realClock): Promise<'woken' | 'timeout'> {
+  async wait(signal: AbortSignal, timeoutMs: number, debounceMs: number | (() => number) = 0, clock: Clock = realClock): Promise<'woken' | 'timeout'> {
     signal.throwIfAborted();
     if (!this.#pending) {
       const woken = new Promise<void>((resolve) => (this.#resolve = resolve));
@@ -32,7 +33,8 @@ export class Wakeup {
       signal.throwIfAborted();
     }
     const result = this.#pending ? 'woken' : 'timeout';
-    if (result === 'woken' && debounceMs > 0) await clock.sleep(debounceMs, signal);
+    const debounce = typeof debounceMs === 'function' ? debounceMs() : debounceMs;
+    if (result === 'woken' && debounce > 0) await clock.sleep(debounce, signal);
     this.#pending = false;
     return result;
   }

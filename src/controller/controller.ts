@@ -72,7 +72,7 @@ export class Controller {
         // debounceMs; the first event after a quiet period only waits QUICK_MS, so a
         // single new lease reaches the cloud without paying the whole debounce.
         const debounceMs = this.#o.debounceMs ?? 100;
-        const debounce = (): number => (this.#clock.now() - lastPassEnd > 10 * debounceMs ? Math.min(QUICK_MS, debounceMs) : debounceMs);
+        const debounce = (): number => (this.#clock.now() - lastPassEnd > 2 * debounceMs ? Math.min(QUICK_MS, debounceMs) : debounceMs);
         await this.#wake.wait(signal, this.#o.resyncMs, debounce, this.#clock);
       } catch {
         return;

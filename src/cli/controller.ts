@@ -5,7 +5,6 @@ import { Controller } from '../controller/controller.ts';
 import { defaultIdentity } from '../controller/election.ts';
 import { type FlagSpec, bool, num, parseFlags, renderHelp, str } from '../config/flags.ts';
 import { EtcdElector } from '../lease/etcd-election.ts';
-import { LeaseSet } from '../lease/index.ts';
 import { startHttpServer, textStatus } from '../observe/http.ts';
 import { createLogger } from '../observe/log.ts';
 import { createControllerMetrics } from '../observe/metrics.ts';
@@ -73,11 +72,9 @@ export async function runController(argv: readonly string[], signal: AbortSignal
     leading = true;
     metrics.leader.set(1);
     const acting = AbortSignal.any([signal, leadership.lost]);
-    const leases = new LeaseSet();
-    const snapshot = await store.list(acting);
-    leases.reset(snapshot);
-    leases.onChange(() => controller.wake());
-    const watching = store.watch({ fromRevision: snapshot.revision + 1, signal: acting, onEvents: (evs) => leases.apply(evs) });
+    // Lease events only wake the loop; every pass lists the leases itself.
+    const { revision } = await store.list(acting);
+    const watching = store.watch({ fromRevision: revision + 1, signal: acting, onEvents: () => controller.wake() });
     await Promise.all([controller.run(acting), watching]);
     metrics.leader.set(0);
     if (leadership.lost.aborted && !signal.aborted) {

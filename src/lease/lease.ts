@@ -1,7 +1,7 @@
 // The subnet lease, exactly as flannel stores it: key `<prefix>/subnets/10.5.52.0-24`
 // (dual-stack `10.5.52.0-24&fc00::-64`), value JSON with PublicIP, PublicIPv6,
 // BackendType, BackendData, BackendV6Data. Key and value codecs live here and only here.
-import { InvalidInputError, describeValue } from '../errors.ts';
+import { InvalidInputError } from '../errors.ts';
 import { type Cidr, formatCidr, formatIp, parseCidr, parseIp } from '../net/cidr.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -120,4 +120,3 @@ export function describeLease(lease: Lease): string {
   })`;
 }
 
-export { describeValue };

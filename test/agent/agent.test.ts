@@ -1,5 +1,6 @@
 // The agent's lifecycle in-process against a real etcd, with a recording backend
 // (the kernel backends have their own tests in namespaces).
+import { waitFor } from '../support/wait.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -49,18 +50,18 @@ describe('agent lifecycle (etcd mode)', () => {
     const agent = agentFor(s, '192.168.10.1', backend);
     const ac = new AbortController();
     const running = agent.run(ac.signal);
-    await waitFor(() => agent.state.ready, 'ready');
+    await waitFor('ready', () => agent.state.ready);
     const own = agent.state.lease!;
     assert.equal(
       readFileSync(s.subnetFile, 'utf8'),
       `FLANNEL_NETWORK=10.100.0.0/16\nFLANNEL_SUBNET=${own.key.replace(/0-24$/, '1/24')}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`,
     );
     const peer = await s.store.acquire(s.config, { attrs: { publicIp: '192.168.10.2', backendType: 'vxlan' } }, ac.signal);
-    await waitFor(() => backend.peers.includes(peer.key), 'peer programmed');
+    await waitFor('peer programmed', () => backend.peers.includes(peer.key));
     assert.ok(!backend.peers.includes(own.key), 'own lease is not a peer');
     await etcd.client.delete().key(`${s.store.subnetsPrefix}${peer.key}`);
-    await waitFor(() => backend.peers.length === 0, 'peer removed');
-    await waitFor(() => backend.calls.some((c) => c.observe), 'a periodic resync reads the kernel');
+    await waitFor('peer removed', () => backend.peers.length === 0);
+    await waitFor('a periodic resync reads the kernel', () => backend.calls.some((c) => c.observe));
     ac.abort();
     await running;
     const after = await s.store.list(new AbortController().signal);
@@ -72,7 +73,7 @@ describe('agent lifecycle (etcd mode)', () => {
     const agent = agentFor(s, '192.168.11.1', new RecordingBackend());
     const ac = new AbortController();
     const outcome = agent.run(ac.signal).then(() => undefined, (err: unknown) => err);
-    await waitFor(() => agent.state.ready, 'ready');
+    await waitFor('ready', () => agent.state.ready);
     await etcd.client.delete().key(`${s.store.subnetsPrefix}${agent.state.lease!.key}`);
     assert.ok((await outcome) instanceof LeaseRevokedError);
     ac.abort();
@@ -83,9 +84,9 @@ describe('agent lifecycle (etcd mode)', () => {
     const agent = agentFor(s, '192.168.12.1', new RecordingBackend(), { renewMarginMs: 123_000 });
     const ac = new AbortController();
     const running = agent.run(ac.signal);
-    await waitFor(() => agent.state.ready, 'ready');
+    await waitFor('ready', () => agent.state.ready);
     const first = agent.state.lease!.expiresAt!;
-    await waitFor(() => (agent.state.lease?.expiresAt ?? 0) > first, 'renewed', 8000);
+    await waitFor('renewed', () => (agent.state.lease?.expiresAt ?? 0) > first, 8000);
     ac.abort();
     await running;
   });
@@ -96,7 +97,7 @@ describe('agent lifecycle (etcd mode)', () => {
       const agent = agentFor(s, '192.168.13.1', new RecordingBackend());
       const ac = new AbortController();
       const running = agent.run(ac.signal);
-      await waitFor(() => agent.state.ready, 'ready');
+      await waitFor('ready', () => agent.state.ready);
       ac.abort();
       await running;
       return agent.state.lease!.key;
@@ -104,11 +105,3 @@ describe('agent lifecycle (etcd mode)', () => {
     assert.equal(await run(), await run());
   });
 });
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -16,6 +16,9 @@ import { startAwsEmulator } from '../emulators/aws-ec2/emulator.ts';
 import { MUTATING_ACTIONS } from '../emulators/aws-ec2/limits.ts';
 import { spawnAwsEmulator } from '../emulators/aws-ec2/spawn.ts';
 import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
+import { waitFor } from '../support/wait.ts';
+
+export { waitFor };
 
 export const NETWORK = '10.244.0.0/16';
 export const networkConfigJson = JSON.stringify({ Network: NETWORK, Backend: { Type: 'vxlan' } });
@@ -58,21 +61,6 @@ function macFor(ip: string): string {
   return ['0e', 'aa', a, b, c, d].map((x) => (typeof x === 'number' ? x.toString(16).padStart(2, '0') : x)).join(':');
 }
 
-/** Polls `probe` until it returns something other than undefined/false; bounded in time. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Error | undefined;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err instanceof Error ? err : new Error(String(err));
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-}
 
 /** `promise`'s value, or `fallback` when it takes longer than `ms` (the timer does not hold the process). */
 export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {

@@ -1,4 +1,5 @@
 // The etcd lease store against a real etcd (distro package).
+import { waitFor } from '../support/wait.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNetworkConfig } from '../../src/config/network.ts';
@@ -128,7 +129,7 @@ describe('etcd lease store', () => {
     const events: LeaseEvent[] = [];
     const ac = new AbortController();
     const watching = s.watch({ fromRevision: snap.revision + 1, signal: ac.signal, onEvents: (evs) => { events.push(...evs); set.apply(evs); } });
-    await waitFor(() => set.size === 2, 'the re-list brings the second lease');
+    await waitFor('the re-list brings the second lease', () => set.size === 2);
     await new Promise((r) => setTimeout(r, 1000));
     ac.abort();
     await watching;
@@ -150,7 +151,7 @@ describe('watch across an etcd restart', () => {
       set.reset(snap);
       const watching = s.watch({ fromRevision: snap.revision + 1, signal: ac.signal, onEvents: (evs) => set.apply(evs), onConnection: (c) => set.setConnected(c) });
       await s.acquire(config, { attrs: attrs('192.168.8.2') }, signal);
-      await waitFor(() => set.size === 2, 'second lease seen');
+      await waitFor('second lease seen', () => set.size === 2);
       await etcd.stop();
       // While etcd is down another writer cannot write; write right after restart, before the watch is back.
       await etcd.restart();
@@ -162,7 +163,7 @@ describe('watch across an etcd restart', () => {
         await writer.delete().key(`${s.subnetsPrefix}${gone.key}`);
       });
       writer.close();
-      await waitFor(() => set.size === 5, 'every put and the delete after the restart are seen', 20_000);
+      await waitFor('every put and the delete after the restart are seen', () => set.size === 5, 20_000);
       assert.ok(!set.all().some((l) => l.attrs.publicIp === '192.168.8.3'));
       ac.abort();
       await watching;
@@ -173,11 +174,3 @@ describe('watch across an etcd restart', () => {
     }
   });
 });
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

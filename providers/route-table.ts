@@ -26,6 +26,11 @@ export interface RouteEntry {
   readonly destination: string;
   /** Undefined when the target is not an instance or ENI (gateway, peering, …). */
   readonly nextHop?: NextHop | undefined;
+  /**
+   * Other names of the same target: EC2 shows a route to an attached interface with
+   * both the instance (nextHop) and the interface (here), whichever it was made with.
+   */
+  readonly nextHopAliases?: readonly NextHop[] | undefined;
   /** blackhole: the target is gone (terminated instance). pending: not yet effective (Alibaba, GCE). */
   readonly state: 'active' | 'blackhole' | 'pending';
   /** True only for routes tartan created and may change: inside the cluster Network and marked. */
@@ -137,4 +142,14 @@ export function canPrepareHosts(p: object): p is HostPreparer {
 
 export function sameNextHop(a: NextHop | undefined, b: NextHop | undefined): boolean {
   return a !== undefined && b !== undefined && a.kind === b.kind && a.id === b.id;
+}
+
+/** Whether the route sends traffic to `hop`, by its next hop or any other name of that target. */
+export function routesTo(route: Pick<RouteEntry, 'nextHop' | 'nextHopAliases'>, hop: NextHop | undefined): boolean {
+  return sameNextHop(route.nextHop, hop) || (route.nextHopAliases ?? []).some((a) => sameNextHop(a, hop));
+}
+
+/** Every name the route's target goes by. */
+export function targetNames(route: Pick<RouteEntry, 'nextHop' | 'nextHopAliases'>): NextHop[] {
+  return [...(route.nextHop ? [route.nextHop] : []), ...(route.nextHopAliases ?? [])];
 }

@@ -1,19 +1,11 @@
 // Which instance or interface carries a host's address, learned with one paged
-// DescribeInstances per 200 addresses and reused for a short while. Interface
-// counts learned here also decide how routes are reported (routes.ts nextHopOf).
+// DescribeInstances per 200 addresses and reused for a short while.
 import { formatIp, parseIp } from '../../src/net/cidr.ts';
 import type { Logger } from '../../src/observe/log.ts';
 import type { Clock } from '../../src/util/time.ts';
 import type { HostRef, NextHop } from '../route-table.ts';
 import type { Ec2Api, Ec2Filter, Ec2Instance } from './api.ts';
 import type { ApiGate } from './gate.ts';
-
-/**
- * Interface counts change only when an ENI is attached or detached: they are kept
- * longer than host lookups, so the route listing of a steady cluster costs no
- * DescribeInstances (one DescribeRouteTables per resync is the whole bill).
- */
-export const ENI_COUNT_TTL_MS = 15 * 60_000;
 
 /** EC2 accepts up to 200 values per filter. */
 export const FILTER_CHUNK = 200;
@@ -32,7 +24,6 @@ interface Cached<T> { readonly value: T; readonly at: number }
 export class HostDirectory {
   readonly #p: HostDirectoryParts;
   readonly #byIp = new Map<string, Cached<NextHop | undefined>>();
-  readonly #eniCounts = new Map<string, Cached<number>>();
   readonly #instances = new Map<string, Cached<Ec2Instance>>();
 
   constructor(parts: HostDirectoryParts) {
@@ -65,19 +56,7 @@ export class HostDirectory {
     return out;
   }
 
-  /** Interface counts of these instances (0 for instances EC2 no longer knows). */
-  async eniCounts(instanceIds: readonly string[], signal: AbortSignal): Promise<(instanceId: string) => number | undefined> {
-    const missing = instanceIds.filter((id) => !this.#fresh(this.#eniCounts.get(id), Math.max(this.#p.ttlMs, ENI_COUNT_TTL_MS)));
-    for (let i = 0; i < missing.length; i += FILTER_CHUNK) {
-      const chunk = missing.slice(i, i + FILTER_CHUNK);
-      const found = new Set((await this.describe([{ name: 'instance-id', values: chunk }], signal)).map((x) => x.id));
-      const at = this.#p.clock.now();
-      for (const id of chunk) if (!found.has(id)) this.#eniCounts.set(id, { value: 0, at });
-    }
-    return (id) => this.#eniCounts.get(id)?.value;
-  }
-
-  /** Every instance matching `filters` (paged; restricted to the VPC when one is set); remembers interface counts. */
+  /** Every instance matching `filters` (paged; restricted to the VPC when one is set); remembered for recent(). */
   async describe(filters: readonly Ec2Filter[], signal: AbortSignal): Promise<Ec2Instance[]> {
     const all = this.#p.vpcId === undefined ? filters : [...filters, { name: 'vpc-id', values: [this.#p.vpcId] }];
     const out: Ec2Instance[] = [];
@@ -90,7 +69,6 @@ export class HostDirectory {
     } while (nextToken !== undefined);
     const at = this.#p.clock.now();
     for (const i of out) {
-      this.#eniCounts.set(i.id, { value: i.enis.length, at });
       this.#instances.set(i.id, { value: i, at });
     }
     return out;
@@ -124,8 +102,8 @@ export class HostDirectory {
     this.#instances.delete(instanceId);
   }
 
-  #fresh(entry: Cached<unknown> | undefined, ttlMs = this.#p.ttlMs): boolean {
-    return entry !== undefined && this.#p.clock.now() - entry.at < ttlMs;
+  #fresh(entry: Cached<unknown> | undefined): boolean {
+    return entry !== undefined && this.#p.clock.now() - entry.at < this.#p.ttlMs;
   }
 }
 

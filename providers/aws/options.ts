@@ -39,7 +39,7 @@ export interface AwsProviderOptions {
   readonly retry?: Pick<RetryOptions, 'attempts' | 'baseMs' | 'maxMs' | 'random'> | undefined;
   /** EC2 calls in flight at once, per class (mutating, describe); default 8. */
   readonly maxInFlight?: number | undefined;
-  /** How long host lookups (IP → next hop, ENI counts) are reused (default 30 s). */
+  /** How long host lookups (IP → next hop) are reused (default 30 s). */
   readonly hostCacheTtlMs?: number | undefined;
   readonly requestTimeoutMs?: number | undefined;
   readonly logger?: Logger | undefined;

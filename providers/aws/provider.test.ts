@@ -7,6 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaEx
 import { manualClock } from '../../test/emulators/aws-ec2/testkit.ts';
 import { kubernetesClusterTag, tartanClusterTag } from './index.ts';
 import { type World, startWorld } from './testkit.ts';
+import { routesTo } from '../route-table.ts';
 
 const signal = new AbortController().signal;
 
@@ -83,11 +84,14 @@ describe('hosts', () => {
     await p.createRoute(table, { destination: '10.244.20.0/24', nextHop: hops.get('192.168.1.20')! }, signal);
     await assert.rejects(p.createRoute(table, { destination: '10.244.21.0/24', nextHop: { kind: 'instance', id: multi.id } }, signal),
       (err: unknown) => err instanceof InvalidInputError && err.field === 'nextHop');
-    // A fresh provider has no cache: it asks EC2 how many interfaces the instance has.
+    // A fresh provider knows no host: the listing names the route's instance and
+    // interface, so it matches the hop resolve gives, with no DescribeInstances.
     const fresh = w.provider({ routeTables: { ids: [table] } });
-    const listed = (await fresh.listRoutes(table, signal)).owned.find((r) => r.destination === '10.244.20.0/24');
-    assert.deepEqual(listed?.nextHop, { kind: 'eni', id: multi.enis[0]!.id });
-    assert.equal(fresh.calls().DescribeInstances?.ok, 1);
+    const listed = (await fresh.listRoutes(table, signal)).owned.find((r) => r.destination === '10.244.20.0/24')!;
+    assert.deepEqual(listed.nextHop, { kind: 'instance', id: multi.id });
+    assert.equal(routesTo(listed, hops.get('192.168.1.20')), true);
+    assert.equal(routesTo(listed, hops.get('192.168.2.21')), false);
+    assert.deepEqual(fresh.calls().DescribeInstances, undefined);
   });
 
   test('resolveHosts: one paged DescribeInstances per 200 addresses, running instances only, cached briefly', async () => {
@@ -168,7 +172,9 @@ describe('routes', () => {
     await p.createRoute(table, { destination: '10.244.9.0/24', nextHop: hop(doomed) }, signal);
     await w.emulator.admin.terminateInstance({ instanceId: doomed.id });
     const dead = (await p.listRoutes(table, signal)).owned.find((r) => r.destination === '10.244.9.0/24');
-    assert.deepEqual(dead, { table, destination: '10.244.9.0/24', nextHop: hop(doomed), state: 'blackhole', owned: true });
+    assert.deepEqual(dead, {
+      table, destination: '10.244.9.0/24', nextHop: hop(doomed), nextHopAliases: [{ kind: 'eni', id: doomed.enis[0]!.id }], state: 'blackhole', owned: true,
+    });
     await p.replaceRoute(table, { destination: '10.244.9.0/24', nextHop: hop(hostA) }, signal);
     const revived = (await p.listRoutes(table, signal)).owned.find((r) => r.destination === '10.244.9.0/24')!;
     assert.equal(revived.state, 'active');

@@ -13,7 +13,7 @@ import { ApiGate } from './gate.ts';
 import { FILTER_CHUNK, HostDirectory } from './hosts.ts';
 import type { ResolvedOptions } from './options.ts';
 import { decide } from './prepare.ts';
-import { classify, findRoute, instancesToCount, isOwned, quotaUse, targets } from './routes.ts';
+import { classify, findRoute, isOwned, quotaUse, targets } from './routes.ts';
 
 /** How long one DescribeRouteTables answer serves listRoutes/capacity (one pass). */
 const RECENT_MS = 2000;
@@ -57,9 +57,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
   }
 
   async listRoutes(table: string, signal: AbortSignal): Promise<RouteListing> {
-    const t = await this.#recentTable(table, signal);
-    const eniCount = await this.#hosts.eniCounts(instancesToCount(t, this.#o.networks), signal);
-    return classify(t, this.#o.networks, eniCount);
+    return classify(await this.#recentTable(table, signal), this.#o.networks);
   }
 
   /** IPv4 and IPv6 routes each have a quota of routeQuota; `used` is the fuller family's count. */

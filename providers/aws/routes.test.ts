@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCidr } from '../../src/net/cidr.ts';
 import type { Ec2Route, Ec2RouteTable } from './api.ts';
-import { classify, findRoute, instancesToCount, isOwned, nextHopOf, quotaUse, targets } from './routes.ts';
+import { type NextHop, routesTo } from '../route-table.ts';
+import { classify, findRoute, isOwned, nextHopsOf, quotaUse, targets } from './routes.ts';
 
 const networks = [parseCidr('10.244.0.0/16'), parseCidr('fd00:10:244::/48')];
 const route = (r: Partial<Ec2Route>): Ec2Route => ({ destination: '10.244.1.0/24', state: 'active', origin: 'CreateRoute', ...r });
@@ -24,18 +25,29 @@ describe('isOwned', () => {
   for (const c of cases) test(c.description, () => assert.equal(isOwned(c.route, networks), c.owned));
 });
 
-describe('nextHopOf', () => {
-  const counts = new Map([['i-single', 1], ['i-multi', 3], ['i-gone', 0]]);
-  const cases: { description: string; route: Ec2Route; hop: unknown }[] = [
-    { description: 'single-interface instance: by instance', route: route({ instanceId: 'i-single', networkInterfaceId: 'eni-a' }), hop: { kind: 'instance', id: 'i-single' } },
-    { description: 'multi-interface instance: by interface', route: route({ instanceId: 'i-multi', networkInterfaceId: 'eni-b' }), hop: { kind: 'eni', id: 'eni-b' } },
-    { description: 'terminated instance (no interfaces left): by instance', route: route({ instanceId: 'i-gone', networkInterfaceId: 'eni-c' }), hop: { kind: 'instance', id: 'i-gone' } },
-    { description: 'unknown count: by instance', route: route({ instanceId: 'i-unknown', networkInterfaceId: 'eni-d' }), hop: { kind: 'instance', id: 'i-unknown' } },
-    { description: 'a detached interface', route: route({ networkInterfaceId: 'eni-e' }), hop: { kind: 'eni', id: 'eni-e' } },
-    { description: 'an instance only', route: route({ instanceId: 'i-single' }), hop: { kind: 'instance', id: 'i-single' } },
-    { description: 'a gateway: none', route: route({ gatewayId: 'igw-1' }), hop: undefined },
+describe('nextHopsOf', () => {
+  const cases: { description: string; route: Ec2Route; hops: unknown }[] = [
+    {
+      description: 'an attached interface: the instance, the interface as an alias',
+      route: route({ instanceId: 'i-1', networkInterfaceId: 'eni-a' }),
+      hops: { nextHop: { kind: 'instance', id: 'i-1' }, nextHopAliases: [{ kind: 'eni', id: 'eni-a' }] },
+    },
+    { description: 'a detached interface', route: route({ networkInterfaceId: 'eni-e' }), hops: { nextHop: { kind: 'eni', id: 'eni-e' } } },
+    { description: 'an instance only', route: route({ instanceId: 'i-1' }), hops: { nextHop: { kind: 'instance', id: 'i-1' } } },
+    { description: 'a gateway: none', route: route({ gatewayId: 'igw-1' }), hops: { nextHop: undefined } },
   ];
-  for (const c of cases) test(c.description, () => assert.deepEqual(nextHopOf(c.route, (id) => counts.get(id)), c.hop));
+  for (const c of cases) test(c.description, () => assert.deepEqual(nextHopsOf(c.route), c.hops));
+
+  // What the controller compares: the wanted hop is the instance for a host with one
+  // interface and the interface for a host with several; both match the same route.
+  const shown = nextHopsOf(route({ instanceId: 'i-multi', networkInterfaceId: 'eni-b' }));
+  const wanted: { description: string; hop: NextHop; match: boolean }[] = [
+    { description: 'by instance (one interface)', hop: { kind: 'instance', id: 'i-multi' }, match: true },
+    { description: 'by the interface it goes to (several interfaces)', hop: { kind: 'eni', id: 'eni-b' }, match: true },
+    { description: "by another of the instance's interfaces", hop: { kind: 'eni', id: 'eni-c' }, match: false },
+    { description: 'by another instance', hop: { kind: 'instance', id: 'i-other' }, match: false },
+  ];
+  for (const w of wanted) test(`wanted ${w.description}: ${w.match ? 'same' : 'different'} target`, () => assert.equal(routesTo(shown, w.hop), w.match));
 });
 
 test('targets compares the field the next hop names', () => {
@@ -61,14 +73,13 @@ describe('a table', () => {
       route({ destination: '::/0', gatewayId: 'igw-1', origin: 'CreateRoute' }),
     ],
   };
-  const counts = new Map([['i-1', 1], ['i-2', 2]]);
 
   test('owned and foreign routes; routes away from the Network (the VPC local route, 172.16/24) are left out', () => {
-    const listing = classify(table, networks, (id) => counts.get(id));
+    const listing = classify(table, networks);
     assert.deepEqual(listing.owned, [
-      { table: 'rtb-1', destination: '10.244.1.0/24', nextHop: { kind: 'instance', id: 'i-1' }, state: 'active', owned: true },
-      { table: 'rtb-1', destination: '10.244.2.0/24', nextHop: { kind: 'eni', id: 'eni-22' }, state: 'blackhole', owned: true },
-      { table: 'rtb-1', destination: 'fd00:10:244:1::/64', nextHop: { kind: 'instance', id: 'i-1' }, state: 'active', owned: true },
+      { table: 'rtb-1', destination: '10.244.1.0/24', nextHop: { kind: 'instance', id: 'i-1' }, nextHopAliases: [{ kind: 'eni', id: 'eni-1' }], state: 'active', owned: true },
+      { table: 'rtb-1', destination: '10.244.2.0/24', nextHop: { kind: 'instance', id: 'i-2' }, nextHopAliases: [{ kind: 'eni', id: 'eni-22' }], state: 'blackhole', owned: true },
+      { table: 'rtb-1', destination: 'fd00:10:244:1::/64', nextHop: { kind: 'instance', id: 'i-1' }, nextHopAliases: [{ kind: 'eni', id: 'eni-1' }], state: 'active', owned: true },
     ]);
     assert.deepEqual(listing.foreign.map((r) => [r.destination, r.owned, r.nextHop]), [
       ['10.244.0.0/16', false, undefined], // a local route overlapping the Network
@@ -76,10 +87,6 @@ describe('a table', () => {
       ['0.0.0.0/0', false, undefined],
       ['::/0', false, undefined],
     ]);
-  });
-
-  test('instances whose interface count matters are those of routes overlapping the Network', () => {
-    assert.deepEqual(instancesToCount(table, networks), ['i-1', 'i-2']);
   });
 
   test('quota use counts CreateRoute routes per family', () => {

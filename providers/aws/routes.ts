@@ -29,16 +29,19 @@ export function isOwned(r: Ec2Route, networks: readonly Cidr[]): boolean {
 }
 
 /**
- * EC2 shows a route to an attached interface with both the interface and its instance,
- * whichever of the two it was created with. tartan routes a host by instance when it
- * has one interface and by interface when it has several (EC2 refuses InstanceId
- * then), so the canonical next hop depends on the instance's interface count.
+ * A route's target by the names EC2 shows. A route to an attached interface shows
+ * both the interface and its instance, whichever of the two it was created with
+ * (tartan routes a host by instance when it has one interface, by interface when
+ * it has several, as EC2 refuses InstanceId then). The instance comes first and
+ * the interface is an alias, so comparing with the wanted next hop needs no
+ * interface count, and listing a table costs no DescribeInstances.
  */
-export function nextHopOf(r: Ec2Route, eniCount: (instanceId: string) => number | undefined): NextHop | undefined {
-  if (r.networkInterfaceId !== undefined && (r.instanceId === undefined || (eniCount(r.instanceId) ?? 1) > 1)) {
-    return { kind: 'eni', id: r.networkInterfaceId };
+export function nextHopsOf(r: Ec2Route): { nextHop: NextHop | undefined; nextHopAliases?: NextHop[] } {
+  if (r.instanceId !== undefined) {
+    const nextHop: NextHop = { kind: 'instance', id: r.instanceId };
+    return r.networkInterfaceId === undefined ? { nextHop } : { nextHop, nextHopAliases: [{ kind: 'eni', id: r.networkInterfaceId }] };
   }
-  return r.instanceId !== undefined ? { kind: 'instance', id: r.instanceId } : undefined;
+  return { nextHop: r.networkInterfaceId !== undefined ? { kind: 'eni', id: r.networkInterfaceId } : undefined };
 }
 
 /** Whether the route already sends traffic where `hop` says (the same instance or interface). */
@@ -46,15 +49,7 @@ export function targets(r: Ec2Route, hop: NextHop): boolean {
   return hop.kind === 'instance' ? r.instanceId === hop.id : r.networkInterfaceId === hop.id;
 }
 
-/** Instances whose interface count decides how a route inside the Network is reported. */
-export function instancesToCount(table: Ec2RouteTable, networks: readonly Cidr[]): string[] {
-  const ids = table.routes
-    .filter((r) => r.instanceId !== undefined && r.networkInterfaceId !== undefined && overlapsNetworks(r, networks))
-    .map((r) => r.instanceId!);
-  return [...new Set(ids)];
-}
-
-export function classify(table: Ec2RouteTable, networks: readonly Cidr[], eniCount: (instanceId: string) => number | undefined): RouteListing {
+export function classify(table: Ec2RouteTable, networks: readonly Cidr[]): RouteListing {
   const owned: RouteEntry[] = [];
   const foreign: RouteEntry[] = [];
   for (const r of table.routes) {
@@ -62,7 +57,7 @@ export function classify(table: Ec2RouteTable, networks: readonly Cidr[], eniCou
     if (cidr === undefined || !overlapsNetworks(r, networks)) continue;
     const mine = isOwned(r, networks);
     const entry: RouteEntry = {
-      table: table.id, destination: formatCidr(cidr), nextHop: nextHopOf(r, eniCount),
+      table: table.id, destination: formatCidr(cidr), ...nextHopsOf(r),
       state: r.state === 'blackhole' ? 'blackhole' : 'active', owned: mine,
     };
     (mine ? owned : foreign).push(entry);

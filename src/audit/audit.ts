@@ -57,11 +57,7 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
   }
 }
 
-/**
- * Hosts first, then tables: on AWS a table listing needs the interface count of
- * every instance it routes to, and the host lookup has just learned them, so the
- * listings cost no further DescribeInstances.
- */
+/** Hosts, then tables; the drift compares them with the controller's own rules. */
 async function observeCloud(reader: RouteTableReader, leases: readonly Lease[], opts: AuditOptions): Promise<CloudObservation> {
   const api = `the ${reader.provider} API`;
   const nextHops = await opts.deadline.read('cloud', `looking up the leases' hosts in ${api}`, (signal) => resolveLeaseHosts(reader, leases, signal));

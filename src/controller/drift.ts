@@ -4,7 +4,7 @@
 import type { Lease } from '../lease/lease.ts';
 import { wantsCloudRoute } from '../agent/path.ts';
 import { contains, formatCidr, parseCidr } from '../net/cidr.ts';
-import { type NextHop, type RouteEntry, type RouteListing, type TableCapacity, sameNextHop } from '../../providers/route-table.ts';
+import { type NextHop, type RouteEntry, type RouteListing, type TableCapacity, routesTo } from '../../providers/route-table.ts';
 
 export type DriftKind =
   | 'ok'              // the route exists, owned, active, right next hop
@@ -78,7 +78,7 @@ function tableDrift(obs: TableObservation, leases: readonly Lease[], nextHops: R
       items.push({ ...base, kind: free > 0 ? 'missing' : 'overflow' });
       if (free > 0) free--;
     } else if (have.state === 'blackhole') items.push({ ...base, kind: 'blackhole', have });
-    else if (!sameNextHop(have.nextHop, want)) items.push({ ...base, kind: 'wrong-next-hop', have });
+    else if (!routesTo(have, want)) items.push({ ...base, kind: 'wrong-next-hop', have });
     else items.push({ ...base, kind: 'ok', have });
   }
   for (const route of obs.listing.owned) {

@@ -6,7 +6,7 @@ import { errorMessage } from '../errors.ts';
 import type { Lease } from '../lease/lease.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../util/time.ts';
-import { type HostRef, type NextHop, type RouteEntry, type RouteTableWriter, canPrepareHosts, sameNextHop } from '../../providers/route-table.ts';
+import { type HostRef, type NextHop, type RouteEntry, type RouteTableWriter, canPrepareHosts, sameNextHop, targetNames } from '../../providers/route-table.ts';
 import { hostRef } from './observe.ts';
 
 export interface HostResolverOptions {
@@ -27,7 +27,7 @@ export class HostResolver {
   }
 
   async resolve(leases: readonly Lease[], blackholed: readonly RouteEntry[], signal: AbortSignal): Promise<ReadonlyMap<string, NextHop>> {
-    this.forget(blackholed.flatMap((r) => (r.nextHop ? [r.nextHop] : [])));
+    this.forget(blackholed.flatMap(targetNames));
     const now = this.#o.clock.now();
     // Keyed by address and published instance id: a host that comes back with a new
     // InstanceID (Alibaba resolves by it) is looked up again, not served from the cache.

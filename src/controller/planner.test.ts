@@ -11,6 +11,7 @@ const lease = (n: number, created = n): Lease => ({
   attrs: { publicIp: `192.168.0.${n}`, backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } },
 });
 const hop = (n: number): NextHop => ({ kind: 'instance', id: `i-${n}` });
+const eni = (n: number): NextHop => ({ kind: 'eni', id: `eni-${n}` });
 const route = (n: number, over: Partial<RouteEntry> = {}): RouteEntry => ({
   table: 'rtb-1', destination: `10.244.${n}.0/24`, nextHop: hop(n), state: 'active', owned: true, ...over,
 });
@@ -43,6 +44,9 @@ const cases: Case[] = [
   { description: 'tartan host that says RouteDomain none → no route', leases: [{ ...lease(1), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan', backendData: { RouteDomain: 'none' } } }], nextHops: hops(1), tables: [table([])], want: [], states: {} },
   { description: 'a flannel lease whose route we made earlier → that route is stale', leases: [{ ...lease(1), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan' } }], nextHops: hops(1), tables: [table([route(1)])], want: ['delete 10.244.1.0/24'] },
   { description: 'host moved to another instance → replace', leases: [lease(1)], nextHops: new Map([['192.168.0.1', hop(9)]]), tables: [table([route(1)])], want: ['replace 10.244.1.0/24 → i-9'] },
+  { description: 'route shown by instance, host wanted by the interface it goes to (AWS alias) → nothing, programmed', leases: [lease(1)], nextHops: new Map([['192.168.0.1', eni(1)]]), tables: [table([route(1, { nextHopAliases: [eni(1)] })])], want: [], states: { '10.244.1.0-24': 'programmed' } },
+  { description: "host wanted by another of the instance's interfaces → replace", leases: [lease(1)], nextHops: new Map([['192.168.0.1', eni(2)]]), tables: [table([route(1, { nextHopAliases: [eni(1)] })])], want: ['replace 10.244.1.0/24 → eni-2'] },
+  { description: 'blackhole whose host still resolves to the dead interface (alias) → nothing, pending', leases: [lease(1)], nextHops: new Map([['192.168.0.1', eni(1)]]), tables: [table([route(1, { state: 'blackhole', nextHopAliases: [eni(1)] })])], want: [], states: { '10.244.1.0-24': 'pending' } },
   { description: 'blackhole (instance terminated, host re-resolved to its new instance) → replace', leases: [lease(1)], nextHops: new Map([['192.168.0.1', hop(9)]]), tables: [table([route(1, { state: 'blackhole' })])], want: ['replace 10.244.1.0/24 → i-9'], states: { '10.244.1.0-24': 'pending' } },
   { description: 'blackhole whose host still resolves to the dead instance → nothing, pending (never programmed)', leases: [lease(1)], nextHops: hops(1), tables: [table([route(1, { state: 'blackhole' })])], want: [], states: { '10.244.1.0-24': 'pending' } },
   { description: 'lease gone → its route deleted', leases: [], nextHops: hops(), tables: [table([route(1)])], want: ['delete 10.244.1.0/24'] },

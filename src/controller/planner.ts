@@ -1,7 +1,7 @@
 // From drift to actions, pure. Safety lives here, where it can be tested by table:
 // fail static (no deletion on an untrusted lease view), a deletion budget per
 // pass, never an action on a route tartan does not own, conflicts only reported.
-import { type NextHop, type RouteEntry, sameNextHop } from '../../providers/route-table.ts';
+import { type NextHop, type RouteEntry, routesTo } from '../../providers/route-table.ts';
 import type { Drift, DriftItem, DriftKind } from './drift.ts';
 
 export type RouteAction =
@@ -71,7 +71,7 @@ function actionFor(item: DriftItem): RouteAction | undefined {
       // A blackhole whose host still resolves to the dead target (a lookup cached
       // before the instance went, a lease not yet republished): rewriting it changes
       // nothing and would report it programmed. It stays pending until the host is found.
-      if (item.kind === 'blackhole' && sameNextHop(item.have.nextHop, want)) return undefined;
+      if (item.kind === 'blackhole' && routesTo(item.have, want)) return undefined;
       return { op: 'replace', table, destination, nextHop: want, leaseKey, old: item.have };
     default:
       return undefined;

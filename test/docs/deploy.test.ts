@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { envName, parseFlags } from '../../src/config/flags.ts';
 import { COMMAND_DOCS } from '../../scripts/flags-reference.ts';
+import { DEPLOYED_NODE_FLAGS } from '../bench/controller-memory.bench.ts';
 
 const specsOf = (command: string) => {
   const doc = COMMAND_DOCS.find((c) => c.name === command);
@@ -33,4 +34,11 @@ test('kubernetes manifests: container args parse and TARTAN_* variables are real
     for (const [command, ...argv] of argLists) assert.doesNotThrow(() => parseFlags(specsOf(command!), argv), `${file}: ${command} ${argv.join(' ')}`);
     for (const [, name] of text.matchAll(/^\s+(TARTAN_[A-Z_]+):/gm)) assert.ok(allEnvNames.has(name!), `${file}: ${name} is a flag's variable`);
   }
+});
+
+test("the controller's V8 flags in deploy/ are the ones the memory bench measures", () => {
+  const unit = readFileSync('deploy/systemd/tartan-controller.service', 'utf8');
+  assert.equal(/^Environment="NODE_OPTIONS=(.*)"$/m.exec(unit)?.[1], DEPLOYED_NODE_FLAGS);
+  const manifest = readFileSync('deploy/kubernetes/tartan-etcd-mode.yaml', 'utf8');
+  assert.equal(/name: NODE_OPTIONS, value: "([^"]*)" }]\n\s+args: \["controller"/.exec(manifest)?.[1], DEPLOYED_NODE_FLAGS);
 });

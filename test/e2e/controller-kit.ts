@@ -209,8 +209,9 @@ export interface ControllerProcess {
  * Runs `node src/cli/main.ts controller …` with this node binary directly (not via
  * npx), so the PID is the controller's own: SIGKILL then really kills the leader.
  */
-export function spawnController(o: { identity: string; args: readonly string[]; env?: Readonly<Record<string, string>> }): ControllerProcess {
-  const child = spawnTracked(process.execPath, [MAIN, 'controller', '--identity', o.identity, ...o.args], {
+/** `main`: the CLI's entry file (default the TypeScript source; the memory bench runs a built copy). */
+export function spawnController(o: { identity: string; args: readonly string[]; env?: Readonly<Record<string, string>>; main?: string }): ControllerProcess {
+  const child = spawnTracked(process.execPath, [o.main ?? MAIN, 'controller', '--identity', o.identity, ...o.args], {
     env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', ...o.env },
   });
   const out = collectOutput(child);

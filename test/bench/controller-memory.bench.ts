@@ -1,0 +1,108 @@
+// `tartan controller` resident memory with 5,000 leases in the VPC on a 50-route
+// table (50 programmed, 4,950 overflow, 5,000 route statuses), against a private
+// etcd and the EC2 emulator in a process of its own.
+//
+// It runs what deploy/ runs: the built JavaScript (`npm run build`; here the same
+// files made with Node's own type stripper) with deploy/'s V8 flags. Without
+// --quick the TypeScript source is measured too, for comparison. The same process
+// is measured idle with no lease first, so the figure splits into what the runtime
+// and libraries take and what the leases add; a preloaded hook answers SIGUSR2 with
+// the V8 heap after a full GC (the live set).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Etcd3 } from 'etcd3';
+import { EtcdLeaseStore, createEtcdClient } from '../../src/lease/index.ts';
+import { type ControllerProcess, startAwsWorld, waitFor } from '../e2e/controller-kit.ts';
+import { stripToJs } from '../lab/strip.ts';
+import { type EtcdServer, startEtcd } from '../support/etcd.ts';
+import { CONFIG, metric, putLeases, startController } from './controller-world.ts';
+import type { BenchOptions, BenchRow } from './result.ts';
+
+const SUITE = 'controller';
+const LEASES = 5000;
+const TARGET_MB = 150;
+/** The V8 flags deploy/ runs the controller with (systemd unit, Kubernetes manifest); deploy.test.ts checks they agree. */
+export const DEPLOYED_NODE_FLAGS = '--max-old-space-size=96 --max-semi-space-size=2';
+
+export default async function bench(opts: BenchOptions): Promise<BenchRow[]> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const built = mkdtempSync(join(tmpdir(), 'tartan-js-'));
+  const etcd = await startEtcd();
+  const client = createEtcdClient({ endpoints: [etcd.endpoint] });
+  try {
+    stripToJs({ root, dirs: ['src', 'providers'], outDir: built });
+    const rows = await measure(etcd, client, { label: 'built JS', main: join(built, 'src/cli/main.js'), target: true });
+    if (!opts.quick) rows.push(...await measure(etcd, client, { label: 'TypeScript source', main: join(root, 'src/cli/main.ts'), target: false }));
+    return rows;
+  } finally {
+    client.close();
+    await etcd.destroy();
+    rmSync(built, { recursive: true, force: true });
+  }
+}
+
+async function measure(etcd: EtcdServer, client: Etcd3, run: { label: string; main: string; target: boolean }): Promise<BenchRow[]> {
+  const world = await startAwsWorld({ spawned: true, tables: 1, quota: 50, instances: LEASES });
+  const prefix = `/bench-controller-mem-${process.pid}-${run.target ? 'js' : 'ts'}`;
+  const hookDir = mkdtempSync(join(tmpdir(), 'tartan-bench-'));
+  const hook = join(hookDir, 'heap.mjs');
+  writeFileSync(hook, `process.on('SIGUSR2', () => { globalThis.gc(); process.stderr.write('BENCH_HEAP ' + JSON.stringify(process.memoryUsage()) + '\\n'); });\n`);
+  try {
+    await client.put(`${prefix}/config`).value(CONFIG).exec();
+    const env = { NODE_OPTIONS: `--expose-gc ${process.env.BENCH_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS} --import=${hook}` };
+    const { ctl, metricsPort } = await startController(world, etcd, prefix, 50, { env, main: run.main });
+    const passes = () => metric(metricsPort, /^tartan_controller_passes_total\{/);
+    const idle = async (count: number) => {
+      const before = await waitFor('metrics', async () => passes().catch(() => undefined), 30_000);
+      await waitFor(`${count} passes`, async () => (await passes()) >= before + count, 60_000);
+      return { ...readRss(ctl.pid), heap: await liveHeap(ctl) };
+    };
+    try {
+      const empty = await idle(3);
+      await putLeases(client, prefix, world.hosts(0, LEASES), 1);
+      const store = new EtcdLeaseStore({ client, prefix });
+      await waitFor(`${LEASES} route statuses`, async () => (await store.listRouteStatus(AbortSignal.timeout(10_000))).size === LEASES, 180_000);
+      const overflow = await metric(metricsPort, /^tartan_controller_routes\{state="overflow"\}/);
+      const full = await idle(3);
+      const met = run.target ? { target: `≤ ${TARGET_MB}`, met: full.rss <= TARGET_MB } : {};
+      return [
+        {
+          suite: SUITE, metric: `${LEASES} leases: controller resident memory (VmRSS), ${run.label}`, value: full.rss, unit: 'MB', ...met,
+          note: `after 3 idle passes; ${overflow} of ${LEASES} leases overflow a 50-route table; peak (VmHWM) ${full.hwm.toFixed(0)} MB; RssAnon ${full.anon.toFixed(0)} MB, RssFile ${full.file.toFixed(0)} MB; ${DEPLOYED_NODE_FLAGS}`,
+        },
+        {
+          suite: SUITE, metric: `no lease: controller resident memory (VmRSS), ${run.label}, same process`, value: empty.rss, unit: 'MB',
+          note: `RssAnon ${empty.anon.toFixed(0)} MB, RssFile ${empty.file.toFixed(0)} MB: node, etcd3/gRPC, the AWS SDK${run.target ? '' : ', the type stripper'}`,
+        },
+        {
+          suite: SUITE, metric: `${LEASES} leases: V8 heap in use after a full GC, ${run.label}`, value: full.heap.used, unit: 'MB',
+          note: `${(full.heap.used - empty.heap.used).toFixed(1)} MB more than with no lease (${empty.heap.used.toFixed(1)} MB); heap reserved ${full.heap.total.toFixed(0)} MB (${empty.heap.total.toFixed(0)} MB with no lease)`,
+        },
+      ];
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${ctl.output().slice(-3000)}`, { cause: err });
+    } finally {
+      await ctl.stop();
+    }
+  } finally {
+    rmSync(hookDir, { recursive: true, force: true });
+    await world.close();
+  }
+}
+
+function readRss(pid: number): { rss: number; hwm: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: mb('VmRSS'), hwm: mb('VmHWM'), anon: mb('RssAnon'), file: mb('RssFile') };
+}
+
+/** heapUsed and heapTotal (MB) after a full GC, from the preloaded SIGUSR2 hook. */
+async function liveHeap(ctl: ControllerProcess): Promise<{ used: number; total: number }> {
+  const seen = ctl.output().split('\n').filter((l) => l.startsWith('BENCH_HEAP ')).length;
+  process.kill(ctl.pid, 'SIGUSR2');
+  const line = await waitFor('the heap figure', () => ctl.output().split('\n').filter((l) => l.startsWith('BENCH_HEAP '))[seen], 10_000);
+  const m = JSON.parse(line.slice('BENCH_HEAP '.length)) as { heapUsed: number; heapTotal: number };
+  return { used: m.heapUsed / 1048576, total: m.heapTotal / 1048576 };
+}

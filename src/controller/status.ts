@@ -32,18 +32,21 @@ export class StatusPublisher {
     const next = applyResults(plan.statuses, results);
     this.#current = next;
     const skipped = new Set(snapshot.skipped.map((s) => s.key));
+    const updated = new Date().toISOString();
+    const bodies = new Map<string, string>();
+    const puts = new Map<string, JsonValue>();
     for (const [key, status] of next) {
       const body = JSON.stringify({ state: status.state, tables: status.tables, reason: status.reason ?? null });
       if (this.#written.get(key) === body) continue;
-      const value: JsonValue = { ...(JSON.parse(body) as Record<string, JsonValue>), provider: this.#provider, updated: new Date().toISOString() };
-      await this.#store.putRouteStatus(key, value, signal);
-      this.#written.set(key, body);
+      bodies.set(key, body);
+      puts.set(key, { ...(JSON.parse(body) as Record<string, JsonValue>), provider: this.#provider, updated });
     }
-    for (const key of [...this.#written.keys()]) {
-      if (next.has(key) || skipped.has(key)) continue;
-      await this.#store.deleteRouteStatus(key, signal);
-      this.#written.delete(key);
-    }
+    const deletes = [...this.#written.keys()].filter((key) => !next.has(key) && !skipped.has(key));
+    if (puts.size === 0 && deletes.length === 0) return;
+    // Batched (a few transactions, not one request per lease); remembered only once written.
+    await this.#store.writeRouteStatuses(puts, deletes, signal);
+    for (const [key, body] of bodies) this.#written.set(key, body);
+    for (const key of deletes) this.#written.delete(key);
   }
 
   async #load(signal: AbortSignal): Promise<Map<string, string>> {

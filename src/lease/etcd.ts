@@ -1,7 +1,7 @@
 // Leases in etcd, bit-compatible with flannel: `<prefix>/subnets/<key>` holding
 // LeaseAttrs JSON, kept alive by a 24 h etcd lease; a key without an etcd lease is
 // a reservation. tartan's additions (`<prefix>/routes/…`) sit beside, never inside.
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import type { NetworkConfig } from '../config/network.ts';
 import { parseNetworkConfig } from '../config/network.ts';
 import { ConflictError, InvalidInputError, QuotaExceededError, errorMessage } from '../errors.ts';
@@ -11,7 +11,7 @@ import { planAcquire } from './acquire.ts';
 import { type JsonValue, type Lease, type LeaseAttrs, decodeLeaseAttrs, encodeLeaseAttrs, parseSubnetKey, subnetKey } from './lease.ts';
 import {
   type AcquireRequest, type LeaseEvent, type LeaseHolder, type LeaseReader, type LeaseSnapshot, type NetworkConfigSource,
-  type RouteStatusSnapshot, type RouteStatusStore, type RouteStatusWatchOptions, type SkippedLease, LeaseRevokedError,
+  type RouteStatusSnapshot, type RouteStatusStore, type RouteStatusWatchOptions, type SkippedLease, LeaseRevokedError, ROUTE_STATUS_BATCH,
 } from './store.ts';
 import { watchPrefix } from './etcd-watch.ts';
 
@@ -246,6 +246,17 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
 
   async deleteRouteStatus(key: string, _signal: AbortSignal): Promise<void> {
     await this.#count('delete', () => this.#client.delete().key(this.routesPrefix + key).exec());
+  }
+
+  async writeRouteStatuses(puts: ReadonlyMap<string, JsonValue>, deletes: readonly string[], _signal: AbortSignal): Promise<void> {
+    const ops: IRequestOp[] = [
+      ...[...puts].map(([key, status]): IRequestOp => ({ request_put: { key: Buffer.from(this.routesPrefix + key), value: Buffer.from(JSON.stringify(status)) } })),
+      ...deletes.map((key): IRequestOp => ({ request_delete_range: { key: Buffer.from(this.routesPrefix + key) } })),
+    ];
+    for (let i = 0; i < ops.length; i += ROUTE_STATUS_BATCH) {
+      const success = ops.slice(i, i + ROUTE_STATUS_BATCH);
+      await this.#count('txn', () => this.#client.kv.txn({ success }));
+    }
   }
 
   async #count<T>(kind: string, fn: () => Promise<T>): Promise<T> {

@@ -61,7 +61,12 @@ export interface RouteStatusStore {
   listRouteStatus(signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>>;
   putRouteStatus(key: string, status: JsonValue, signal: AbortSignal): Promise<void>;
   deleteRouteStatus(key: string, signal: AbortSignal): Promise<void>;
+  /** Many puts and deletes in few requests (each a transaction of up to ROUTE_STATUS_BATCH). */
+  writeRouteStatuses(puts: ReadonlyMap<string, JsonValue>, deletes: readonly string[], signal: AbortSignal): Promise<void>;
 }
+
+/** Operations per etcd transaction when writing route statuses (etcd allows 128 by default, --max-txn-ops). */
+export const ROUTE_STATUS_BATCH = 64;
 
 export interface RouteStatusSnapshot {
   readonly statuses: ReadonlyMap<string, JsonValue>;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { parseNetworkConfig } from '../../src/config/network.ts';
 import { InvalidInputError, QuotaExceededError } from '../../src/errors.ts';
 import { EtcdLeaseStore, LeaseRevokedError, LeaseSet, createEtcdClient, type LeaseEvent } from '../../src/lease/index.ts';
+import { ROUTE_STATUS_BATCH } from '../../src/lease/store.ts';
 import { parseCidr } from '../../src/net/cidr.ts';
 import { etcdClientFixture, startEtcd, uniquePrefix } from '../support/etcd.ts';
 
@@ -92,6 +93,20 @@ describe('etcd lease store', () => {
     await etcd.client.delete().key(`${s.subnetsPrefix}${lease.key}`);
     await assert.rejects(s.renew(lease, signal), LeaseRevokedError);
     assert.equal((await s.list(signal)).leases.length, 0);
+  });
+
+  test('route statuses are written in batches: 150 puts and 10 deletes in 3 transactions', async () => {
+    const s = store('status-batch');
+    const key = (i: number) => `10.40.${i}.0-24`;
+    for (let i = 0; i < 10; i++) await s.putRouteStatus(key(200 + i), { state: 'programmed' }, signal);
+    const before = s.requestCounts().txn ?? 0;
+    const puts = new Map(Array.from({ length: 150 }, (_, i) => [key(i), { state: 'pending', reason: `n${i}` }]));
+    await s.writeRouteStatuses(puts, Array.from({ length: 10 }, (_, i) => key(200 + i)), signal);
+    assert.equal((s.requestCounts().txn ?? 0) - before, Math.ceil(160 / ROUTE_STATUS_BATCH));
+    const listed = await s.listRouteStatus(signal);
+    assert.equal(listed.size, 150);
+    assert.deepEqual(listed.get(key(149)), { state: 'pending', reason: 'n149' });
+    assert.equal(listed.has(key(200)), false);
   });
 
   test('a garbage value is skipped, naming its key; the others still list', async () => {

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { envName, parseFlags } from '../../src/config/flags.ts';
 import { COMMAND_DOCS } from '../../scripts/flags-reference.ts';
-import { DEPLOYED_NODE_FLAGS } from '../bench/controller-memory.bench.ts';
+import { DEPLOYED_MALLOC_ENV, DEPLOYED_NODE_FLAGS } from '../bench/controller-memory.bench.ts';
 
 const specsOf = (command: string) => {
   const doc = COMMAND_DOCS.find((c) => c.name === command);
@@ -36,9 +36,13 @@ test('kubernetes manifests: container args parse and TARTAN_* variables are real
   }
 });
 
-test("the controller's V8 flags in deploy/ are the ones the memory bench measures", () => {
+test("the controller's V8 flags and malloc settings in deploy/ are the ones the memory bench measures", () => {
+  const want = { NODE_OPTIONS: DEPLOYED_NODE_FLAGS, ...DEPLOYED_MALLOC_ENV };
   const unit = readFileSync('deploy/systemd/tartan-controller.service', 'utf8');
-  assert.equal(/^Environment="NODE_OPTIONS=(.*)"$/m.exec(unit)?.[1], DEPLOYED_NODE_FLAGS);
+  const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(.*)$/gm)].flatMap((m) => [...m[1]!.matchAll(/"([A-Z_]+)=([^"]*)"/g)].map((v) => [v[1]!, v[2]!])));
+  assert.deepEqual(unitEnv, want);
   const manifest = readFileSync('deploy/kubernetes/tartan-etcd-mode.yaml', 'utf8');
-  assert.equal(/name: NODE_OPTIONS, value: "([^"]*)" }]\n\s+args: \["controller"/.exec(manifest)?.[1], DEPLOYED_NODE_FLAGS);
+  const controller = manifest.slice(manifest.indexOf('name: tartan-controller'));
+  const block = controller.slice(controller.indexOf('env:'), controller.indexOf('args: ["controller"'));
+  assert.deepEqual(Object.fromEntries([...block.matchAll(/name: ([A-Z_]+), value: "([^"]*)"/g)].map((m) => [m[1]!, m[2]!])), want);
 });

@@ -8,16 +8,17 @@
 // is measured idle with no lease first, so the figure splits into what the runtime
 // and libraries take and what the leases add; a preloaded hook answers SIGUSR2 with
 // the V8 heap after a full GC (the live set).
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Etcd3 } from 'etcd3';
 import { buildCli } from '../../scripts/build.ts';
 import { EtcdLeaseStore, createEtcdClient } from '../../src/lease/index.ts';
-import { type ControllerProcess, startAwsWorld, waitFor } from '../e2e/controller-kit.ts';
+import { startAwsWorld, waitFor } from '../e2e/controller-kit.ts';
 import { type EtcdServer, startEtcd } from '../support/etcd.ts';
 import { CONFIG, metric, putLeases, startController } from './controller-world.ts';
+import { liveHeap, readRss, writeHeapHook } from './process-memory.ts';
 import type { BenchOptions, BenchRow } from './result.ts';
 
 const SUITE = 'controller';
@@ -55,8 +56,7 @@ async function measure(etcd: EtcdServer, client: Etcd3, run: { label: string; ma
   const world = await startAwsWorld({ spawned: true, tables: 1, quota: 50, instances: LEASES });
   const prefix = `/bench-controller-mem-${process.pid}-${run.target ? 'js' : 'ts'}`;
   const hookDir = mkdtempSync(join(tmpdir(), 'tartan-bench-'));
-  const hook = join(hookDir, 'heap.mjs');
-  writeFileSync(hook, `process.on('SIGUSR2', () => { globalThis.gc(); process.stderr.write('BENCH_HEAP ' + JSON.stringify(process.memoryUsage()) + '\\n'); });\n`);
+  const hook = writeHeapHook(hookDir);
   try {
     await client.put(`${prefix}/config`).value(CONFIG).exec();
     const env = { ...DEPLOYED_MALLOC_ENV, NODE_OPTIONS: `${DEPLOYED_NODE_FLAGS} --expose-gc --import=${hook}` };
@@ -66,7 +66,7 @@ async function measure(etcd: EtcdServer, client: Etcd3, run: { label: string; ma
       const before = await waitFor('metrics', async () => passes().catch(() => undefined), 30_000);
       await waitFor(`${count} passes`, async () => (await passes()) >= before + count, 60_000);
       const rss = readRss(ctl.pid);
-      const heap = await liveHeap(ctl);
+      const heap = await liveHeap(ctl.pid, () => ctl.output());
       return { ...rss, heap, afterGc: readRss(ctl.pid).rss };
     };
     try {
@@ -102,17 +102,4 @@ async function measure(etcd: EtcdServer, client: Etcd3, run: { label: string; ma
   }
 }
 
-function readRss(pid: number): { rss: number; hwm: number; anon: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: mb('VmRSS'), hwm: mb('VmHWM'), anon: mb('RssAnon'), file: mb('RssFile') };
-}
 
-/** heapUsed, heapTotal and external (MB) after a full GC, from the preloaded SIGUSR2 hook. */
-async function liveHeap(ctl: ControllerProcess): Promise<{ used: number; total: number; external: number }> {
-  const seen = ctl.output().split('\n').filter((l) => l.startsWith('BENCH_HEAP ')).length;
-  process.kill(ctl.pid, 'SIGUSR2');
-  const line = await waitFor('the heap figure', () => ctl.output().split('\n').filter((l) => l.startsWith('BENCH_HEAP '))[seen], 10_000);
-  const m = JSON.parse(line.slice('BENCH_HEAP '.length)) as { heapUsed: number; heapTotal: number; external: number };
-  return { used: m.heapUsed / 1048576, total: m.heapTotal / 1048576, external: m.external / 1048576 };
-}

@@ -1,13 +1,11 @@
 // Kernel data-plane bench, inside network namespaces it creates:
 //   cold programming of 5,000 vxlan peers vs a raw ip/bridge -batch of the same objects,
 //   one peer added at 5,000 (event path), a steady-state resync at 5,000 (time + CPU),
-//   resident memory of a process holding 5,000 peers, and iperf3 pod-to-pod per backend.
-// `node test/bench/kernel.bench.ts --memory-child <ns> <peers>` is the memory probe's child.
+//   and iperf3 pod-to-pod per backend. The agent's memory with 5,000 peers is
+//   agent-memory.bench.ts (the real agent process, with etcd).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import type { BenchOptions, BenchRow } from './result.ts';
 import type { Backend } from '../../src/agent/backend.ts';
 import { createVxlanBackend } from '../../src/agent/backends/index.ts';
@@ -17,7 +15,6 @@ import { type BenchHost, createBenchHost, rawVxlanBatches, syntheticPeer } from 
 import { iperf, mtuCounters } from '../lab/iperf.ts';
 import { createLab, startCluster } from '../lab/index.ts';
 import { nsExec, runChecked } from '../lab/netns.ts';
-import { stripToJs } from '../lab/strip.ts';
 
 const SUITE = 'kernel';
 const PEERS = 5000;
@@ -114,7 +111,6 @@ async function warmRows(quick: boolean): Promise<BenchRow[]> {
     const childCpu = (childCpuMs() - child0) / resyncs;
     const p99 = percentile(adds, 99);
     const n = peers.length;
-    const memory = await memoryOfChild(host.ns);
     return [
       { suite: SUITE, metric: `add 1 peer at ${PEERS}: reconcile → in kernel, median`, value: median(adds), unit: 'ms', note: `${adds.length} adds` },
       { suite: SUITE, metric: `add 1 peer at ${PEERS}: p99`, value: p99, unit: 'ms', target: '< 50', met: p99 < 50,
@@ -122,56 +118,10 @@ async function warmRows(quick: boolean): Promise<BenchRow[]> {
       { suite: SUITE, metric: `resync at ${n} peers, nothing to change: wall`, value: wall, unit: 'ms', note: `mean of ${resyncs}` },
       { suite: SUITE, metric: `resync at ${n} peers: CPU (node)`, value: selfCpu, unit: 'ms' },
       { suite: SUITE, metric: `resync at ${n} peers: CPU (ip/bridge children)`, value: childCpu, unit: 'ms', note: '10 ms tick resolution' },
-      { suite: SUITE, metric: `RSS of a process holding ${PEERS} peers (built JS)`, value: memory.js.rssMb, unit: 'MB', target: '≤ 80',
-        met: memory.js.rssMb <= 80, note: `heap used ${memory.js.heapMb.toFixed(1)} MB after GC` },
-      { suite: SUITE, metric: `RSS of a process holding ${PEERS} peers (built JS, --max-semi-space-size=1)`, value: memory.jsSmallYoung.rssMb,
-        unit: 'MB', target: '≤ 80', met: memory.jsSmallYoung.rssMb <= 80, note: 'V8 young generation capped at 2×1 MB' },
-      { suite: SUITE, metric: `RSS of a process holding ${PEERS} peers (from .ts source)`, value: memory.ts.rssMb, unit: 'MB',
-        note: `heap used ${memory.ts.heapMb.toFixed(1)} MB; includes Node's type stripper` },
     ];
   } finally {
     await host.destroy();
   }
-}
-
-/**
- * Runs a child that builds a backend over `ns` (already programmed), reconciles
- * 5,000 peers and reports its RSS: once from a plain-JS copy (as deployed after
- * `npm run build`), once from the .ts sources (with Node's type stripper loaded).
- */
-async function memoryOfChild(ns: string): Promise<{ js: MemoryReport; jsSmallYoung: MemoryReport; ts: MemoryReport }> {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const outDir = mkdtempSync(join(tmpdir(), 'tartan-js-'));
-  try {
-    stripToJs({ root, dirs: ['src', 'test/lab', 'test/support', 'test/bench'], outDir });
-    const run = async (script: string, flags: string[] = []): Promise<MemoryReport> => {
-      const res = await nsExec(ns, process.execPath, ['--expose-gc', ...flags, script, '--memory-child', ns, String(PEERS)], { timeoutMs: 120_000 });
-      if (res.code !== 0) throw new Error(`memory child failed: ${res.stderr}`);
-      return JSON.parse(res.stdout.trim().split('\n').at(-1)!) as MemoryReport;
-    };
-    const js = join(outDir, 'test/bench/kernel.bench.js');
-    return { js: await run(js), jsSmallYoung: await run(js, ['--max-semi-space-size=1']), ts: await run(fileURLToPath(import.meta.url)) };
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
-}
-
-interface MemoryReport {
-  readonly rssMb: number;
-  readonly heapMb: number;
-}
-
-async function memoryChild(ns: string, count: number): Promise<void> {
-  const iface = { name: 'eth0', index: 0, mtu: 1500, ipv4: '192.168.0.1', publicIp: '192.168.0.1' };
-  const backend = createVxlanBackend({ network, iface, log: silentLogger(), netns: ns });
-  await backend.prepare(signal);
-  await backend.activate(OWN, signal);
-  const peers = Array.from({ length: count }, (_, i) => syntheticPeer(i));
-  await backend.reconcile(peers, signal);
-  await backend.reconcile(peers, signal, { observe: true });
-  (globalThis as { gc?: () => void }).gc?.();
-  const mem = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ rssMb: mem.rss / 2 ** 20, heapMb: mem.heapUsed / 2 ** 20 })}\n`);
 }
 
 async function iperfRows(quick: boolean): Promise<BenchRow[]> {
@@ -211,8 +161,4 @@ export default async function kernelBench(opts: BenchOptions): Promise<BenchRow[
     return [{ suite: SUITE, metric: 'skipped', value: 0, unit: '', note: 'needs root (network namespaces)' }];
   }
   return [...(await coldRows(opts.quick)), ...(await warmRows(opts.quick)), ...(await iperfRows(opts.quick))];
-}
-
-if (import.meta.main && process.argv[2] === '--memory-child') {
-  await memoryChild(process.argv[3]!, Number(process.argv[4]));
 }

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { envName, parseFlags } from '../../src/config/flags.ts';
 import { COMMAND_DOCS } from '../../scripts/flags-reference.ts';
+import { AGENT_NODE_FLAGS } from '../bench/agent-memory.bench.ts';
 import { DEPLOYED_MALLOC_ENV, DEPLOYED_NODE_FLAGS } from '../bench/controller-memory.bench.ts';
 
 const specsOf = (command: string) => {
@@ -45,4 +46,11 @@ test("the controller's V8 flags and malloc settings in deploy/ are the ones the 
   const controller = manifest.slice(manifest.indexOf('name: tartan-controller'));
   const block = controller.slice(controller.indexOf('env:'), controller.indexOf('args: ["controller"'));
   assert.deepEqual(Object.fromEntries([...block.matchAll(/name: ([A-Z_]+), value: "([^"]*)"/g)].map((m) => [m[1]!, m[2]!])), want);
+});
+
+test("the agent's V8 flags in deploy/ are the ones the agent memory bench measures", () => {
+  const unit = readFileSync('deploy/systemd/tartan-agent.service', 'utf8');
+  assert.equal(/^Environment="NODE_OPTIONS=([^"]*)"$/m.exec(unit)?.[1], AGENT_NODE_FLAGS);
+  const manifest = readFileSync('deploy/kubernetes/tartan-etcd-mode.yaml', 'utf8');
+  assert.equal(/name: NODE_OPTIONS, value: "([^"]*)" }]\n\s+args: \["agent"/.exec(manifest)?.[1], AGENT_NODE_FLAGS);
 });

@@ -9,7 +9,7 @@
 // and all at once, faster than the bucket meant.
 import {
   CreateRouteCommand, DeleteRouteCommand, DescribeInstancesCommand, DescribeRouteTablesCommand, EC2Client,
-  EC2ServiceException, type Instance, ModifyInstanceAttributeCommand, ReplaceRouteCommand, type Route, type RouteTable,
+  EC2ServiceException, type Instance, ModifyInstanceAttributeCommand, ModifyNetworkInterfaceAttributeCommand, ReplaceRouteCommand, type Route, type RouteTable,
 } from '@aws-sdk/client-ec2';
 import type { NextHop } from '../route-table.ts';
 
@@ -24,7 +24,8 @@ export interface Ec2ApiOptions {
   readonly beforeSend?: ((operation: Ec2Operation, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
-export type Ec2Operation = 'DescribeRouteTables' | 'DescribeInstances' | 'CreateRoute' | 'ReplaceRoute' | 'DeleteRoute' | 'ModifyInstanceAttribute';
+export type Ec2Operation =
+  | 'DescribeRouteTables' | 'DescribeInstances' | 'CreateRoute' | 'ReplaceRoute' | 'DeleteRoute' | 'ModifyInstanceAttribute' | 'ModifyNetworkInterfaceAttribute';
 
 export interface Ec2Filter {
   readonly name: string;
@@ -91,7 +92,10 @@ export interface Ec2Api {
   createRoute(r: RouteWrite, signal: AbortSignal): Promise<void>;
   replaceRoute(r: RouteWrite, signal: AbortSignal): Promise<void>;
   deleteRoute(r: { readonly table: string; readonly destination: string }, signal: AbortSignal): Promise<void>;
+  /** The instance's attribute: its primary interface's flag. */
   setSourceDestCheck(r: { readonly instanceId: string; readonly value: boolean }, signal: AbortSignal): Promise<void>;
+  /** One interface's flag (a secondary interface has its own). */
+  setInterfaceSourceDestCheck(r: { readonly networkInterfaceId: string; readonly value: boolean }, signal: AbortSignal): Promise<void>;
   close(): void;
 }
 
@@ -162,6 +166,10 @@ export function createEc2Api(opts: Ec2ApiOptions): Ec2Api {
     setSourceDestCheck: (r, signal) => call(signal, async () => {
       const input = { InstanceId: r.instanceId, SourceDestCheck: { Value: r.value } };
       await client.send(prepared('ModifyInstanceAttribute', new ModifyInstanceAttributeCommand(input), signal), { abortSignal: signal });
+    }),
+    setInterfaceSourceDestCheck: (r, signal) => call(signal, async () => {
+      const input = { NetworkInterfaceId: r.networkInterfaceId, SourceDestCheck: { Value: r.value } };
+      await client.send(prepared('ModifyNetworkInterfaceAttribute', new ModifyNetworkInterfaceAttributeCommand(input), signal), { abortSignal: signal });
     }),
     close: () => client.destroy(),
   };

@@ -22,7 +22,7 @@ describe('decide', () => {
     { description: 'check on: fix', hop: { kind: 'instance', id: 'i-on' }, decision: { action: 'fix', instanceId: 'i-on' } },
     { description: 'check off: ok', hop: { kind: 'instance', id: 'i-off' }, decision: { action: 'ok' } },
     { description: 'primary interface with check on: fix through its instance', hop: { kind: 'eni', id: 'eni-m0' }, decision: { action: 'fix', instanceId: 'i-multi' } },
-    { description: 'secondary interface with check on: reported', hop: { kind: 'eni', id: 'eni-m1' }, decision: { action: 'unfixable' } },
+    { description: 'secondary interface with check on: fix on the interface', hop: { kind: 'eni', id: 'eni-m1' }, decision: { action: 'fix', instanceId: 'i-multi', networkInterfaceId: 'eni-m1' } },
     { description: 'terminated: reported', hop: { kind: 'instance', id: 'i-dead' }, decision: { action: 'unfixable' } },
     { description: 'unknown instance: reported', hop: { kind: 'instance', id: 'i-nope' }, decision: { action: 'unfixable' } },
     { description: 'unknown interface: reported', hop: { kind: 'eni', id: 'eni-nope' }, decision: { action: 'unfixable' } },

@@ -1,12 +1,13 @@
 // Pure planning for HostPreparer: which hosts need SourceDestCheck turned off.
-// tartan only ever calls ModifyInstanceAttribute, which sets the instance's
-// primary interface; a secondary interface with the check on is reported, not fixed.
+// The instance attribute (ModifyInstanceAttribute) is its primary interface's flag;
+// a secondary interface has its own (ModifyNetworkInterfaceAttribute).
 import type { NextHop } from '../route-table.ts';
 import type { Ec2Instance } from './api.ts';
 
 export type Decision =
   | { readonly action: 'ok' }
-  | { readonly action: 'fix'; readonly instanceId: string }
+  /** `networkInterfaceId`: a secondary interface, fixed on its own; else the instance's attribute. */
+  | { readonly action: 'fix'; readonly instanceId: string; readonly networkInterfaceId?: string }
   | { readonly action: 'unfixable'; readonly reason: string };
 
 export function decide(hop: NextHop, instances: readonly Ec2Instance[]): Decision {
@@ -22,9 +23,5 @@ export function decide(hop: NextHop, instances: readonly Ec2Instance[]): Decisio
   const eni = instance?.enis.find((e) => e.id === hop.id);
   if (!instance || !eni) return { action: 'unfixable', reason: `network interface ${hop.id} not found on any instance` };
   if (eni.sourceDestCheck === false) return { action: 'ok' };
-  if (eni.deviceIndex === 0) return { action: 'fix', instanceId: instance.id };
-  return {
-    action: 'unfixable',
-    reason: `source/destination check is on for secondary interface ${hop.id} of ${instance.id}; turn it off on the interface`,
-  };
+  return eni.deviceIndex === 0 ? { action: 'fix', instanceId: instance.id } : { action: 'fix', instanceId: instance.id, networkInterfaceId: eni.id };
 }

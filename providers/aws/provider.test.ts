@@ -117,7 +117,7 @@ describe('hosts', () => {
     assert.equal(p.calls().DescribeInstances?.ok, 3, 'stale entries are looked up again');
   });
 
-  test('SourceDestCheck is turned off only where DescribeInstances shows it on', async () => {
+  test('SourceDestCheck is turned off only where DescribeInstances shows it on: the instance attribute, or a secondary interface its own', async () => {
     const { admin } = w.emulator;
     const on = await admin.seedInstance({ vpcId: w.vpcId, privateIp: '192.168.3.1' });
     const off = await admin.seedInstance({ vpcId: w.vpcId, privateIp: '192.168.3.2', sourceDestCheck: false });
@@ -130,13 +130,18 @@ describe('hosts', () => {
     ];
     const since = Date.now();
     const first = await p.prepareHosts(hops, signal);
-    assert.deepEqual(first.map((r) => r.result), ['changed', 'ok', 'changed', 'unfixable', 'changed', 'unfixable']);
-    const modified = (await admin.calls({ since })).filter((c) => c.action === 'ModifyInstanceAttribute');
+    assert.deepEqual(first.map((r) => r.result), ['changed', 'ok', 'changed', 'changed', 'changed', 'unfixable']);
+    const calls = await admin.calls({ since });
+    const modified = calls.filter((c) => c.action === 'ModifyInstanceAttribute');
     assert.deepEqual(modified.map((c) => [c.params.InstanceId, c.params['SourceDestCheck.Value']]), [[on.id, 'false'], [multi.id, 'false']]);
+    const perInterface = calls.filter((c) => c.action === 'ModifyNetworkInterfaceAttribute');
+    assert.deepEqual(perInterface.map((c) => [c.params.NetworkInterfaceId, c.params['SourceDestCheck.Value']]), [[multi.enis[1]!.id, 'false']]);
     assert.equal((await admin.instance({ instanceId: on.id })).sourceDestCheck, false);
+    assert.deepEqual((await admin.instance({ instanceId: multi.id })).enis.map((e) => e.sourceDestCheck), [false, false]);
     const again = await p.prepareHosts(hops, signal);
-    assert.deepEqual(again.map((r) => r.result), ['ok', 'ok', 'ok', 'unfixable', 'ok', 'unfixable']);
+    assert.deepEqual(again.map((r) => r.result), ['ok', 'ok', 'ok', 'ok', 'ok', 'unfixable']);
     assert.equal(p.calls().ModifyInstanceAttribute?.ok, 2, 'no ModifyInstanceAttribute where the check is already off');
+    assert.equal(p.calls().ModifyNetworkInterfaceAttribute?.ok, 1);
   });
 
   test('preparing hosts just resolved needs no second DescribeInstances', async () => {

@@ -135,17 +135,17 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
       ...await this.#describeInstancesBy('network-interface.network-interface-id', ids('eni'), signal),
     ];
     const decisions = nextHops.map((hop) => decide(hop, instances));
-    const fixed = new Map<string, string | undefined>(); // instance id → failure reason
+    const fixed = new Map<string, string | undefined>(); // interface or instance id → failure reason
     for (const d of decisions) {
-      if (d.action !== 'fix' || fixed.has(d.instanceId)) continue;
-      fixed.set(d.instanceId, await this.#turnOffSourceDestCheck(d.instanceId, signal));
+      if (d.action !== 'fix' || fixed.has(d.networkInterfaceId ?? d.instanceId)) continue;
+      fixed.set(d.networkInterfaceId ?? d.instanceId, await this.#turnOffSourceDestCheck(d, signal));
       this.#hosts.forgetInstance(d.instanceId);
     }
     return nextHops.map((nextHop, i): HostPreparation => {
       const d = decisions[i]!;
       if (d.action === 'ok') return { nextHop, result: 'ok' };
       if (d.action === 'unfixable') return { nextHop, result: 'unfixable', reason: d.reason };
-      const failure = fixed.get(d.instanceId);
+      const failure = fixed.get(d.networkInterfaceId ?? d.instanceId);
       return failure === undefined ? { nextHop, result: 'changed' } : { nextHop, result: 'unfixable', reason: failure };
     });
   }
@@ -156,12 +156,16 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
   }
 
   /** Returns undefined on success, or why EC2 refused (e.g. UnauthorizedOperation). */
-  async #turnOffSourceDestCheck(instanceId: string, signal: AbortSignal): Promise<string | undefined> {
+  async #turnOffSourceDestCheck(fix: { instanceId: string; networkInterfaceId?: string }, signal: AbortSignal): Promise<string | undefined> {
+    const { instanceId, networkInterfaceId } = fix;
+    const operation = networkInterfaceId === undefined ? 'ModifyInstanceAttribute' : 'ModifyNetworkInterfaceAttribute';
     try {
-      await this.#gate.call('ModifyInstanceAttribute', signal, () => this.#api.setSourceDestCheck({ instanceId, value: false }, signal));
+      await this.#gate.call(operation, signal, () => (networkInterfaceId === undefined
+        ? this.#api.setSourceDestCheck({ instanceId, value: false }, signal)
+        : this.#api.setInterfaceSourceDestCheck({ networkInterfaceId, value: false }, signal)));
       return undefined;
     } catch (err) {
-      if (err instanceof Ec2ApiError) return `ModifyInstanceAttribute failed: ${err.code}: ${err.message}`;
+      if (err instanceof Ec2ApiError) return `${operation} failed: ${err.code}: ${err.message}`;
       throw err;
     }
   }

@@ -11,7 +11,7 @@
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient } from '../../src/lease/index.ts';
 import type { CallRecord } from '../emulators/aws-ec2/admin.ts';
-import { DOCUMENTED_LIMITS } from '../emulators/aws-ec2/limits.ts';
+import { DOCUMENTED_LIMITS, MUTATING_ACTIONS } from '../emulators/aws-ec2/limits.ts';
 import { type AwsWorld, startAwsWorld, waitFor } from '../e2e/controller-kit.ts';
 import { type EtcdServer, startEtcd } from '../support/etcd.ts';
 import { CONFIG, KEY, metric, putLeases, startController } from './controller-world.ts';
@@ -66,7 +66,7 @@ async function convergence(world: AwsWorld, n: number): Promise<BenchRow[]> {
   const start = Math.min(...calls.map((c) => c.time));
   const end = Math.max(...creates.map((c) => c.time));
   const during = calls.filter((c) => c.time <= end);
-  const mutating = during.filter((c) => DOCUMENTED_MUTATING.has(c.action)).length;
+  const mutating = during.filter((c) => MUTATING_ACTIONS.has(c.action)).length;
   const throttled = calls.filter((c) => c.code === 'RequestLimitExceeded').length;
   const { capacity, refillPerSecond } = DOCUMENTED_LIMITS.mutating;
   const bound = Math.max(0, (n - capacity) / refillPerSecond);
@@ -85,7 +85,6 @@ async function convergence(world: AwsWorld, n: number): Promise<BenchRow[]> {
   ];
 }
 
-const DOCUMENTED_MUTATING = new Set(['CreateRoute', 'DeleteRoute', 'ReplaceRoute', 'ModifyInstanceAttribute']);
 
 function callMix(calls: readonly CallRecord[]): string {
   const by = new Map<string, number>();
@@ -105,7 +104,7 @@ async function steadyState(world: AwsWorld, metricsPort: number, n: number): Pro
   const passCount = (await passes()) - before;
   const calls = (await world.admin.calls({ since: from })).filter((c) => c.accessKeyId === KEY && c.time < from + STEADY_WINDOW_MS);
   const count = (action: string) => calls.filter((c) => c.action === action).length;
-  const writes = calls.filter((c) => DOCUMENTED_MUTATING.has(c.action)).length;
+  const writes = calls.filter((c) => MUTATING_ACTIONS.has(c.action)).length;
   // One DescribeRouteTables per table is what a pass needs; it scales with the resync
   // period. Anything else recurs on some timer of its own (a cache), so it is
   // projected by the window's length, not by the pass count.

@@ -1,6 +1,6 @@
 # Permissions and tags for `tartan controller` on AWS: it may change routes only in
 # route tables tagged tartan.io/cluster=<cluster_name>, and disable SourceDestCheck
-# only on instances tagged the same way.
+# only on instances and interfaces tagged the same way.
 terraform {
   required_providers {
     aws = { source = "hashicorp/aws", version = ">= 5.0" }
@@ -49,10 +49,13 @@ data "aws_iam_policy_document" "controller" {
       values   = [var.cluster_name]
     }
   }
+  # SourceDestCheck off: the instance attribute (its primary interface), or, for a
+  # host routed by a secondary interface, that interface's own flag. Tag such
+  # interfaces too; untagged ones are refused and reported, not fixed.
   statement {
     sid       = "ForwardPodTraffic"
-    actions   = ["ec2:ModifyInstanceAttribute"]
-    resources = ["arn:aws:ec2:*:*:instance/*"]
+    actions   = ["ec2:ModifyInstanceAttribute", "ec2:ModifyNetworkInterfaceAttribute"]
+    resources = ["arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:*:*:network-interface/*"]
     condition {
       test     = "StringEquals"
       variable = "ec2:ResourceTag/${local.tag_key}"

@@ -48,6 +48,7 @@ const ACTIONS: Readonly<Record<string, Handler>> = {
   ReplaceRoute: (m, p) => (m.replaceRoute(p), [el('return', true)!]),
   DeleteRoute: (m, p) => (m.deleteRoute(p), [el('return', true)!]),
   ModifyInstanceAttribute: (m, p) => (m.modifyInstanceAttribute(p), [el('return', true)!]),
+  ModifyNetworkInterfaceAttribute: (m, p) => (m.modifyNetworkInterfaceAttribute(p), [el('return', true)!]),
 };
 
 export async function startAwsEmulator(opts: AwsEmulatorOptions = {}): Promise<AwsEmulator> {

@@ -38,6 +38,7 @@ export const fault = {
   badToken: () => new Ec2Fault('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.'),
   tableNotFound: (id: string) => new Ec2Fault('InvalidRouteTableID.NotFound', `The routeTable ID '${id}' does not exist`),
   instanceNotFound: (id: string) => new Ec2Fault('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`),
+  eniMalformed: (id: string) => new Ec2Fault('InvalidNetworkInterfaceID.Malformed', `Invalid id: "${id}" (expecting "eni-...")`),
   eniNotFound: (id: string) => new Ec2Fault('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`),
   multipleEnis: (id: string) =>
     new Ec2Fault('InvalidInstanceID', `There are multiple interfaces attached to instance '${id}'. Please specify an interface ID for the operation instead.`),

@@ -9,7 +9,7 @@ export interface BucketSpec {
 
 export interface RateLimits {
   readonly enabled: boolean;
-  /** CreateRoute, DeleteRoute, ReplaceRoute, ModifyInstanceAttribute. */
+  /** CreateRoute, DeleteRoute, ReplaceRoute, ModifyInstanceAttribute, ModifyNetworkInterfaceAttribute. */
   readonly mutating: BucketSpec;
   /** Describe calls with a filter, ids or paging. */
   readonly describe: BucketSpec;
@@ -27,7 +27,7 @@ export const DOCUMENTED_LIMITS: RateLimits = {
 
 export type ActionClass = 'mutating' | 'describe' | 'unfilteredDescribe';
 
-export const MUTATING_ACTIONS: ReadonlySet<string> = new Set(['CreateRoute', 'DeleteRoute', 'ReplaceRoute', 'ModifyInstanceAttribute']);
+export const MUTATING_ACTIONS: ReadonlySet<string> = new Set(['CreateRoute', 'DeleteRoute', 'ReplaceRoute', 'ModifyInstanceAttribute', 'ModifyNetworkInterfaceAttribute']);
 
 /** Token buckets keyed by access key id and action class; a bucket starts full. */
 export class AccountLimiter {

@@ -199,6 +199,16 @@ export class Ec2Model {
     instance.enis[0]!.sourceDestCheck = value;
   }
 
+  modifyNetworkInterfaceAttribute(params: Params): void {
+    const id = required(params, 'NetworkInterfaceId');
+    if (!/^eni-[0-9a-f]{8,17}$/.test(id)) throw fault.eniMalformed(id);
+    const found = this.#enis.get(id);
+    if (!found) throw fault.eniNotFound(id);
+    const value = boolValue(params, 'SourceDestCheck.Value');
+    if (value === undefined) throw fault.combination('No attributes specified.');
+    found.eni.sourceDestCheck = value;
+  }
+
   #existingRoute(table: RouteTable, destination: string): Route {
     const route = table.routes.find((r) => r.destination === destination);
     if (!route) throw fault.routeNotFound(destination, table.id);

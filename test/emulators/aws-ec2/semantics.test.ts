@@ -103,6 +103,15 @@ describe('route rules', () => {
     assert.equal(seen.sourceDestCheck, false);
     assert.deepEqual(seen.enis.map((e) => e.sourceDestCheck), [false, true]);
   });
+
+  test('ModifyNetworkInterfaceAttribute SourceDestCheck sets that interface only; unknown and malformed ids are refused', async () => {
+    const before = await emu.admin.instance({ instanceId: multi.id });
+    await api.setInterfaceSourceDestCheck({ networkInterfaceId: before.enis[1]!.id, value: false }, signal);
+    const seen = await emu.admin.instance({ instanceId: multi.id });
+    assert.deepEqual(seen.enis.map((e) => e.sourceDestCheck), [before.enis[0]!.sourceDestCheck, false]);
+    await assert.rejects(api.setInterfaceSourceDestCheck({ networkInterfaceId: 'eni-0000000000000dead', value: false }, signal), code('InvalidNetworkInterfaceID.NotFound'));
+    await assert.rejects(api.setInterfaceSourceDestCheck({ networkInterfaceId: 'i-0123', value: false }, signal), code('InvalidNetworkInterfaceID.Malformed'));
+  });
 });
 
 describe('filters and paging', () => {

@@ -99,7 +99,9 @@ async function seed(emulator: Awaited<ReturnType<typeof startAwsEmulator>>, clie
   for (let i = 0; i < LEASES; i += 250) {
     await Promise.all(Array.from({ length: Math.min(250, LEASES - i) }, (_, k) => i + k).map(async (n) => {
       const key = dest(n).replace('/', '-');
-      await client.put(`${store.subnetsPrefix}${key}`).value(encodeLeaseAttrs({ publicIp: ip(n), backendType: 'vxlan' })).exec();
+      // As a tartan agent in the VPC publishes it: only such leases get cloud routes.
+      const backendData = { VNI: 1, RouteDomain: `aws:${vpcId}`, InstanceID: instances[n]! };
+      await client.put(`${store.subnetsPrefix}${key}`).value(encodeLeaseAttrs({ publicIp: ip(n), backendType: 'vxlan', backendData })).exec();
       await store.putRouteStatus(key, { state: 'programmed', tables: Object.fromEntries(tables.map((t) => [t, 'programmed'])), reason: null }, new AbortController().signal);
     }));
   }

@@ -111,7 +111,8 @@ describe('etcd lease store', () => {
 
   test('a garbage value is skipped, naming its key; the others still list', async () => {
     const s = store('garbage');
-    const config = parseNetworkConfig('{"Network":"10.70.0.0/16"}');
+    // SubnetMin keeps the acquisition off 10.70.9.0/24, which the garbage overwrites.
+    const config = parseNetworkConfig('{"Network":"10.70.0.0/16","SubnetMin":"10.70.100.0"}');
     await s.acquire(config, { attrs: attrs('192.168.6.1') }, signal);
     await etcd.client.put(`${s.subnetsPrefix}10.70.9.0-24`).value('{not json');
     await etcd.client.put(`${s.subnetsPrefix}not-a-key`).value('{}');

@@ -146,7 +146,7 @@ export function sameNextHop(a: NextHop | undefined, b: NextHop | undefined): boo
 
 /** Whether the route sends traffic to `hop`, by its next hop or any other name of that target. */
 export function routesTo(route: Pick<RouteEntry, 'nextHop' | 'nextHopAliases'>, hop: NextHop | undefined): boolean {
-  return sameNextHop(route.nextHop, hop) || (route.nextHopAliases ?? []).some((a) => sameNextHop(a, hop));
+  return targetNames(route).some((name) => sameNextHop(name, hop));
 }
 
 /** Every name the route's target goes by. */

@@ -1,7 +1,7 @@
 // `npm run build`: the deployable CLI in dist/, one ES module per command and per
 // cloud (esbuild with code splitting), so a process still loads only the command
 // and the SDK it runs. Bundling matters for memory: the AWS SDK loaded from
-// node_modules makes a controller ~37 MB larger than the same SDK bundled, which
+// node_modules makes a controller ~35 MB larger than the same SDK bundled, which
 // keeps only the EC2 operations tartan calls (controller-memory bench).
 //
 // Packages that read their own files at run time (etcd3's and Google's .proto

@@ -244,10 +244,6 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     await this.#count('put', () => this.#client.put(this.routesPrefix + key).value(JSON.stringify(status)).exec());
   }
 
-  async deleteRouteStatus(key: string, _signal: AbortSignal): Promise<void> {
-    await this.#count('delete', () => this.#client.delete().key(this.routesPrefix + key).exec());
-  }
-
   async writeRouteStatuses(puts: ReadonlyMap<string, JsonValue>, deletes: readonly string[], _signal: AbortSignal): Promise<void> {
     const ops: IRequestOp[] = [
       ...[...puts].map(([key, status]): IRequestOp => ({ request_put: { key: Buffer.from(this.routesPrefix + key), value: Buffer.from(JSON.stringify(status)) } })),

@@ -60,7 +60,6 @@ export interface NetworkConfigSource {
 export interface RouteStatusStore {
   listRouteStatus(signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>>;
   putRouteStatus(key: string, status: JsonValue, signal: AbortSignal): Promise<void>;
-  deleteRouteStatus(key: string, signal: AbortSignal): Promise<void>;
   /** Many puts and deletes in few requests (each a transaction of up to ROUTE_STATUS_BATCH). */
   writeRouteStatuses(puts: ReadonlyMap<string, JsonValue>, deletes: readonly string[], signal: AbortSignal): Promise<void>;
 }

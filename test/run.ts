@@ -1,5 +1,10 @@
 // `npm test`: typecheck, lint, then every test tier in one node:test run with one
-// shared etcd. `--tier unit` runs only the colocated pure tests (no etcd, no root).
+// shared etcd. `--tier` picks one tier (README "Tests"):
+//   unit         src/**/*.test.ts, providers/**/*.test.ts: pure, no etcd, no root, no server
+//   integration  test/**/*.test.ts outside test/e2e: real etcd, emulators, the built CLI;
+//                a few (test/agent/agent-process, test/audit) make one network namespace
+//   e2e          test/e2e: whole-system runs, real processes in network namespaces
+//   all          every tier (the default; what CI runs)
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -8,15 +13,26 @@ import { startEtcd } from './support/etcd.ts';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    tier: { type: 'string', default: 'all' },
+    tier: { type: 'string' },
     'skip-static': { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '4' },
   },
 });
 
+const e2e = globSync('test/e2e/**/*.test.ts');
 const unit = [...globSync('src/**/*.test.ts'), ...globSync('providers/**/*.test.ts')];
-const integration = globSync('test/**/*.test.ts');
-const files = positionals.length > 0 ? positionals : values.tier === 'unit' ? unit : [...unit, ...integration];
+const integration = globSync('test/**/*.test.ts').filter((f) => !e2e.includes(f));
+const tiers: Record<string, string[]> = { unit, integration, e2e, all: [...unit, ...integration, ...e2e] };
+
+function usage(message: string): never {
+  console.error(`test/run.ts: ${message}`);
+  process.exit(2);
+}
+if (values.tier !== undefined && !Object.hasOwn(tiers, values.tier)) {
+  usage(`--tier ${JSON.stringify(values.tier)} is not a tier (one of: ${Object.keys(tiers).join(', ')})`);
+}
+if (values.tier !== undefined && positionals.length > 0) usage('give --tier or test files, not both');
+const files = positionals.length > 0 ? positionals : tiers[values.tier ?? 'all']!;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   console.log(`$ ${cmd} ${args.join(' ')}`);
@@ -34,7 +50,9 @@ const etcd = needsEtcd ? await startEtcd() : undefined;
 let status: number;
 try {
   const env = { ...process.env, ...(etcd ? { TARTAN_TEST_ETCD: etcd.endpoint } : {}) };
-  status = run(process.execPath, ['--test', `--test-concurrency=${values.concurrency}`, '--test-timeout=240000', ...files], env);
+  // no-io.ts: a colocated (unit) test that opens a socket or spawns a process fails, naming itself.
+  const noIo = ['--import', './test/support/no-io.ts'];
+  status = run(process.execPath, [...noIo, '--test', `--test-concurrency=${values.concurrency}`, '--test-timeout=240000', ...files], env);
 } finally {
   await etcd?.destroy();
 }

@@ -10,6 +10,7 @@ import { createNamespace, deleteNamespace, ipBatch, labId, nsExec } from '../lab
 import { type EtcdServer, startEtcd } from '../support/etcd.ts';
 import { freePort } from '../support/ports.ts';
 import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
+import { waitFor } from '../support/wait.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const root = process.getuid?.() === 0;
@@ -47,20 +48,13 @@ describe('tartan agent as a process', { skip: root ? false : 'needs root for a n
       '--healthz-ip', '127.0.0.1', '--healthz-port', String(healthPort), '--resync-period', '2s', ...extra]);
     return { child, output: collectOutput(child) };
   };
-  const waitFor = async (cond: () => boolean | Promise<boolean>, what: string, output: () => string) => {
-    const deadline = Date.now() + 20_000;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}\n${output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
   const ready = async () => (await nsExec(ns, 'curl', ['-sf', `http://127.0.0.1:${healthPort}/readyz`])).code === 0;
   const subnet = () => /FLANNEL_SUBNET=(\S+)/.exec(readFileSync(subnetFile, 'utf8'))?.[1];
 
   test('writes subnet.env and is ready; SIGTERM stops it cleanly leaving lease and device; a restart keeps the subnet', async () => {
     const first = agent();
-    await waitFor(() => existsSync(subnetFile), 'subnet.env', first.output.text);
-    await waitFor(ready, '/readyz 200', first.output.text);
+    await waitFor('subnet.env', () => existsSync(subnetFile), { timeoutMs: 20_000, details: first.output.text });
+    await waitFor('/readyz 200', ready, { timeoutMs: 20_000, details: first.output.text });
     const env = readFileSync(subnetFile, 'utf8');
     assert.match(env, /^FLANNEL_NETWORK=10\.77\.0\.0\/16\nFLANNEL_SUBNET=10\.77\.\d+\.1\/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n$/);
     const before = subnet();
@@ -73,7 +67,7 @@ describe('tartan agent as a process', { skip: root ? false : 'needs root for a n
     assert.equal((await nsExec(ns, 'cat', ['/sys/class/net/flannel.1/address'])).stdout.trim(), mac, 'device left in place');
 
     const second = agent();
-    await waitFor(ready, '/readyz 200 after restart', second.output.text);
+    await waitFor('/readyz 200 after restart', ready, { timeoutMs: 20_000, details: second.output.text });
     assert.equal(subnet(), before);
     assert.equal((await nsExec(ns, 'cat', ['/sys/class/net/flannel.1/address'])).stdout.trim(), mac, 'same VTEP MAC');
     assert.equal(await stopChild(second.child, 'SIGTERM'), 0);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { AlicloudApiError, createVpcApi } from '../../../providers/alicloud/api.ts';
 import { collectOutput, spawnTracked, stopChild } from '../../support/process.ts';
+import { waitFor } from '../../support/wait.ts';
 import { type AlicloudEmulator, EMULATOR_ACCESS_KEY, startAlicloudEmulator } from './emulator.ts';
 import { type RawCall, rawCall as rawCallTo } from './raw-client.ts';
 
@@ -113,7 +114,7 @@ describe('alicloud emulator: the wire', () => {
     const child = spawnTracked(process.execPath, ['test/emulators/alicloud', '--port', '0', '--demo']);
     const out = collectOutput(child);
     try {
-      const line = await waitFor(() => out.lines.find((l) => l.startsWith('{')), 10_000);
+      const line = await waitFor('the emulator\'s endpoint line', () => out.lines.find((l) => l.startsWith('{')), { timeoutMs: 10_000, everyMs: 20, details: out.text });
       const info = JSON.parse(line) as { endpoint: string; accessKeyId: string; accessKeySecret: string };
       const api = createVpcApi({ regionId: 'cn-hangzhou', endpoint: `http://${info.endpoint}`, accessKeyId: info.accessKeyId, accessKeySecret: info.accessKeySecret });
       const { tables } = await api.describeRouteTableList({ vpcId: 'vpc-demo', pageNumber: 1, pageSize: 10 }, signal);
@@ -123,13 +124,3 @@ describe('alicloud emulator: the wire', () => {
     }
   });
 });
-
-async function waitFor<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

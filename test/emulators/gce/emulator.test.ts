@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { GlobalOperationsClient, InstancesClient, type protos, RoutesClient } from '@google-cloud/compute';
 import { OAuth2Client } from 'google-auth-library';
 import { type GceEmulator, startGceEmulator } from './index.ts';
-import { ManualClock, until } from './manual-clock.ts';
+import { FakeClock } from '../../../src/util/fake-clock.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const ZONE = 'us-central1-a';
 const TOKEN = 'emulator-test-token';
@@ -38,7 +39,7 @@ async function rejectsWith(p: Promise<unknown>, status: number, reason?: string)
 }
 
 describe('gce emulator through the real SDK', () => {
-  const clock = new ManualClock();
+  const clock = new FakeClock();
   let emu: GceEmulator;
   let c: ReturnType<typeof sdk>;
   const project = 'tartan-test';
@@ -48,7 +49,7 @@ describe('gce emulator through the real SDK', () => {
     c.routes.insert({ project, routeResource: body(name, destRange), ...(requestId ? { requestId } : {}) }, { retry: null })
       .then(([lro]) => ({ name: computeOp(lro).name!, status: computeOp(lro).status! }));
   const opStatus = async (name: string) => (await c.ops.get({ project, operation: name }))[0];
-  const settle = (): void => clock.advance(100 + 200);
+  const settle = (): Promise<void> => clock.advance(100 + 200);
 
   before(async () => {
     emu = await startGceEmulator({ clock, token: TOKEN, operationTiming: { pendingMs: 100, runningMs: 200 }, waitDeadlineMs: 120_000 });
@@ -75,10 +76,10 @@ describe('gce emulator through the real SDK', () => {
     const op = await insert('r1', '10.244.1.0/24');
     assert.equal(op.status, 'PENDING');
     await rejectsWith(c.routes.get({ project, route: 'r1' }, { retry: null }), 404, 'notFound');
-    clock.advance(100);
+    await clock.advance(100);
     assert.equal((await opStatus(op.name)).status, 'RUNNING');
     await rejectsWith(c.routes.get({ project, route: 'r1' }, { retry: null }), 404, 'notFound');
-    clock.advance(200);
+    await clock.advance(200);
     const done = await opStatus(op.name);
     assert.deepEqual([done.status, done.progress, done.operationType], ['DONE', 100, 'insert']);
     const [route] = await c.routes.get({ project, route: 'r1' });
@@ -93,7 +94,7 @@ describe('gce emulator through the real SDK', () => {
     const again = await insert('r2', '10.244.2.0/24', id);
     assert.equal(again.name, first.name);
     await rejectsWith(insert('r2', '10.244.2.0/24'), 409, 'alreadyExists');
-    settle();
+    await settle();
     await rejectsWith(insert('r2', '10.244.2.0/24'), 409, 'alreadyExists');
     await rejectsWith(insert('r3', '10.244.3.0/24', 'not-a-uuid'), 400, 'invalid');
   });
@@ -109,24 +110,24 @@ describe('gce emulator through the real SDK', () => {
 
   test('IPv6 destinations read back in RFC 5952 form', async () => {
     await insert('r6', 'FD00:0010:0244:0006:0:0:0:0/64');
-    settle();
+    await settle();
     assert.equal((await c.routes.get({ project, route: 'r6' }))[0].destRange, 'fd00:10:244:6::/64');
   });
 
   test('delete: the route stays until DONE; deleting a missing route is 404', async () => {
     await insert('r5', '10.244.5.0/24');
-    settle();
+    await settle();
     const [lro] = await c.routes.delete({ project, route: 'r5' }, { retry: null });
     assert.equal(computeOp(lro).status, 'PENDING');
     assert.equal((await c.routes.get({ project, route: 'r5' }))[0].name, 'r5');
-    settle();
+    await settle();
     await rejectsWith(c.routes.get({ project, route: 'r5' }, { retry: null }), 404);
     await rejectsWith(c.routes.delete({ project, route: 'r5' }, { retry: null }), 404, 'notFound');
   });
 
   test('list: pages of maxResults with nextPageToken; maxResults above 500 is 400', async () => {
     for (const i of [1, 2, 3]) await insert(`p${i}`, `10.244.${10 + i}.0/24`);
-    settle();
+    await settle();
     const names: string[] = [];
     let pageToken: string | undefined;
     let pages = 0;
@@ -150,7 +151,7 @@ describe('gce emulator through the real SDK', () => {
     await insert('tartan-a-1', '10.244.21.0/24');
     await insert('tartan-a-2', '10.244.22.0/24');
     await insert('other-1', '10.244.23.0/24');
-    settle();
+    await settle();
     emu.admin.addRoute({ name: 'tartan-a-3', destRange: '10.244.24.0/24', network: 'other-net', nextHopIp: '10.128.0.9' });
     const names = async (filter: string) =>
       (await c.routes.list({ project, filter }, { autoPaginate: false }))[0].map((r) => r.name).filter((n) => !n?.startsWith('default-route-')).sort();
@@ -166,16 +167,16 @@ describe('gce emulator through the real SDK', () => {
   test('wait answers at DONE, or at the deadline with the operation still running', async () => {
     const op = await insert('w1', '10.244.30.0/24');
     const waiting = c.ops.wait({ project, operation: op.name });
-    await until(() => clock.sleeping() > 0);
-    clock.advance(300);
+    await waitFor('the wait to sleep on the clock', () => clock.pending().length > 0, { everyMs: 5 });
+    await clock.advance(300);
     assert.equal((await waiting)[0].status, 'DONE');
     emu.admin.setWaitDeadline(50);
     const slow = await insert('w2', '10.244.31.0/24');
     const early = c.ops.wait({ project, operation: slow.name });
-    await until(() => clock.sleeping() > 0);
-    clock.advance(50);
+    await waitFor('the wait to sleep on the clock', () => clock.pending().length > 0, { everyMs: 5 });
+    await clock.advance(50);
     assert.equal((await early)[0].status, 'PENDING');
-    settle();
+    await settle();
   });
 
   test('quota: the insert answers 200, the operation ends DONE with QUOTA_EXCEEDED, no route', async () => {
@@ -183,7 +184,7 @@ describe('gce emulator through the real SDK', () => {
     await insert('q1', '10.244.40.0/24');
     const op = await insert('q2', '10.244.41.0/24');
     assert.equal(op.status, 'PENDING');
-    settle();
+    await settle();
     const done = await opStatus(op.name);
     assert.equal(done.status, 'DONE');
     assert.equal(done.error?.errors?.[0]?.code, 'QUOTA_EXCEEDED');
@@ -193,14 +194,14 @@ describe('gce emulator through the real SDK', () => {
 
   test('rate windows: separate read and write quotas, refilled at the window boundary', async () => {
     emu.admin.setRateLimits({ enabled: true, writesPerMinute: 2, readsPerMinute: 3, windowMs: 60_000 });
-    clock.advance(60_000 - (clock.now() % 60_000)); // start of a window
+    await clock.advance(60_000 - (clock.now() % 60_000)); // start of a window
     await insert('l1', '10.244.50.0/24');
     await insert('l2', '10.244.51.0/24');
     await rejectsWith(insert('l3', '10.244.52.0/24'), 403, 'rateLimitExceeded');
     await c.routes.list({ project }, { autoPaginate: false }); // reads still have room
-    clock.advance(59_999);
+    await clock.advance(59_999);
     await rejectsWith(insert('l3', '10.244.52.0/24'), 403, 'rateLimitExceeded');
-    clock.advance(1);
+    await clock.advance(1);
     await insert('l3', '10.244.52.0/24');
     await insert('l4', '10.244.53.0/24');
     const res = await fetch(`${emu.endpoint}/compute/v1/projects/${project}/global/routes?requestId=0b1c2d3e-1111-4222-8333-444455556666`, {
@@ -210,7 +211,7 @@ describe('gce emulator through the real SDK', () => {
     assert.equal(res.status, 403);
     assert.deepEqual({ ...err.error.errors[0], message: undefined }, { domain: 'usageLimits', reason: 'rateLimitExceeded', message: undefined });
     assert.match(err.error.errors[0]!.message, /Quota exceeded for quota metric 'Queries'/);
-    settle();
+    await settle();
   });
 
   test('instances: get, aggregated list with filter, and a deleted next hop warns on its routes', async () => {
@@ -223,7 +224,7 @@ describe('gce emulator through the real SDK', () => {
     }
     assert.deepEqual(seen, [`zones/${ZONE}/node-1`]);
     await insert('h1', '10.244.60.0/24');
-    settle();
+    await settle();
     assert.deepEqual((await c.routes.get({ project, route: 'h1' }))[0].warnings, []);
     emu.admin.removeInstance(ZONE, 'node-1');
     const [orphan] = await c.routes.get({ project, route: 'h1' });

@@ -9,11 +9,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type GceEmulator, startGceEmulator } from './index.ts';
-import { ManualClock } from './manual-clock.ts';
+import { FakeClock } from '../../../src/util/fake-clock.ts';
 
 const P = 'fid-project';
 const BASE = 'https://www.googleapis.com/compute/v1/projects/fid-project';
-const clock = new ManualClock();
+const clock = new FakeClock();
 let emu: GceEmulator;
 
 before(async () => {
@@ -70,7 +70,7 @@ test('globalOperations.wait → Operation (DONE)', async () => {
     method: 'POST', headers: { authorization: 'Bearer t' }, body: JSON.stringify(insertBody),
   });
   const op = (await insert.json()) as { name: string };
-  clock.advance(20);
+  await clock.advance(20);
   const res = await call('POST', `/global/operations/${op.name}/wait`);
   assert.equal(res.text, `{
   "kind": "compute#operation",
@@ -167,7 +167,7 @@ test('an operation that failed on quota carries error, httpErrorStatusCode and h
   const op = (await (await fetch(`${emu.endpoint}/compute/v1/projects/${P}/global/routes`, {
     method: 'POST', headers: { authorization: 'Bearer t' }, body: JSON.stringify({ ...insertBody, name: 'route-2', destRange: '10.244.2.0/24' }),
   })).json()) as { name: string };
-  clock.advance(20);
+  await clock.advance(20);
   const res = await call('GET', `/global/operations/${op.name}`);
   assert.match(res.text, /"status": "DONE",\n {2}"user": "[^"]+",\n {2}"progress": 100,\n {2}"insertTime": "<time>",\n {2}"startTime": "<time>",\n {2}"endTime": "<time>",\n {2}"error": \{\n {4}"errors": \[\n {6}\{\n {8}"code": "QUOTA_EXCEEDED",\n {8}"message": "Quota 'ROUTES' exceeded. {2}Limit: 2.0 globally."\n {6}\}\n {4}\]\n {2}\},\n {2}"httpErrorStatusCode": 403,\n {2}"httpErrorMessage": "FORBIDDEN",\n {2}"selfLink"/);
 });

@@ -1,14 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from '../lease/lease.ts';
-import { parseCidr } from '../net/cidr.ts';
+import { testLease } from '../lease/testing.ts';
 import type { NextHop, RouteEntry } from '../../providers/route-table.ts';
 import { computeDrift, type TableObservation } from './drift.ts';
 import { DEFAULT_BUDGET, planRoutes, type RouteAction } from './planner.ts';
 
-const lease = (n: number, created = n): Lease => ({
-  key: `10.244.${n}.0-24`, subnet: parseCidr(`10.244.${n}.0/24`), reservation: false, revision: created, createdRevision: created,
-  attrs: { publicIp: `192.168.0.${n}`, backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } },
+const lease = (n: number, created = n): Lease => testLease({
+  subnet: `10.244.${n}.0/24`, publicIp: `192.168.0.${n}`, backendData: { RouteDomain: 'aws:vpc-1' }, revision: created, createdRevision: created,
 });
 const hop = (n: number): NextHop => ({ kind: 'instance', id: `i-${n}` });
 const eni = (n: number): NextHop => ({ kind: 'eni', id: `eni-${n}` });

@@ -5,15 +5,10 @@ import { parseNetworkConfig } from '../config/network.ts';
 import { type Cidr, contains, formatCidr, normalize, overlaps, parseCidr } from '../net/cidr.ts';
 import { fitsPool, freeSubnets, pickFreeSubnet } from './allocate.ts';
 import { planAcquire } from './acquire.ts';
-import type { Lease } from './lease.ts';
+import { type Lease, parseSubnetKey } from './lease.ts';
+import { testLease } from './testing.ts';
 
-const lease = (key: string, publicIp: string, reservation = false): Lease => {
-  const [v4, v6] = key.split('&');
-  return {
-    key, subnet: parseCidr(v4!.replace('-', '/')), ipv6Subnet: v6 ? parseCidr(v6.replace(/-(\d+)$/, '/$1')) : undefined,
-    attrs: { publicIp, backendType: 'vxlan' }, reservation, revision: 1,
-  };
-};
+const lease = (key: string, publicIp: string, reservation = false): Lease => testLease({ ...parseSubnetKey(key), publicIp, reservation });
 
 describe('subnet allocation', () => {
   test('property: allocated subnets never overlap, stay in [SubnetMin, SubnetMax], aligned to SubnetLen', () => {

@@ -2,6 +2,7 @@
 // other end stays in the namespace) with 192.168.0.1/16, and synthetic peer leases.
 import type { ExternalInterface } from '../../src/agent/backend.ts';
 import type { Lease } from '../../src/lease/lease.ts';
+import { testLease } from '../../src/lease/testing.ts';
 import { getLink } from '../../src/kernel/index.ts';
 import { createNamespace, deleteNamespace, ipBatch, labId } from './netns.ts';
 
@@ -36,18 +37,13 @@ export function syntheticPeer(i: number): Lease {
   const a = 1 + (i >> 8);
   const b = i & 255;
   const mac = `0e:${[i >> 16, (i >> 8) & 255, i & 255, 0xaa].map((x) => x.toString(16).padStart(2, '0')).join(':')}:01`;
-  return {
-    key: `10.${a}.${b}.0-24`,
+  return testLease({
     subnet: { family: 4, addr: BigInt((10 << 24) >>> 0) + BigInt(a * 65536 + b * 256), prefix: 24 },
-    attrs: {
-      publicIp: `192.168.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`,
-      backendType: 'vxlan',
-      backendData: { VNI: 1, VtepMAC: mac },
-    },
-    reservation: false,
+    publicIp: `192.168.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`,
+    backendData: { VNI: 1, VtepMAC: mac },
     expiresAt: Date.now() + 86_400_000,
     revision: i + 1,
-  };
+  });
 }
 
 /** The raw batch lines (`bridge -batch`, then `ip -batch`) for exactly the objects tartan installs for these peers. */

@@ -4,7 +4,8 @@
 import type { Backend, BackendPrepared } from '../../src/agent/backend.ts';
 import { backendFactory } from '../../src/agent/backends/index.ts';
 import { type NetworkConfig, parseNetworkConfig } from '../../src/config/network.ts';
-import { type JsonValue, type Lease, subnetKey } from '../../src/lease/lease.ts';
+import type { JsonValue, Lease } from '../../src/lease/lease.ts';
+import { testLease } from '../../src/lease/testing.ts';
 import { type Logger, silentLogger } from '../../src/observe/log.ts';
 import type { Lab, LabHost } from './lab.ts';
 
@@ -44,18 +45,12 @@ export function labNetworkConfig(lab: Lab, backend: Readonly<Record<string, Json
 }
 
 export function leaseFor(host: LabHost, backendType: string, prepared: Pick<BackendPrepared, 'backendData' | 'backendV6Data'>): Lease {
-  return {
-    key: subnetKey(host.subnet, host.ipv6Subnet),
-    subnet: host.subnet,
-    ipv6Subnet: host.ipv6Subnet,
-    attrs: {
-      publicIp: host.ip, publicIpv6: host.ip6, backendType,
-      backendData: prepared.backendData, backendV6Data: prepared.backendV6Data,
-    },
+  return testLease({
+    subnet: host.subnet, ipv6Subnet: host.ipv6Subnet,
+    publicIp: host.ip, publicIpv6: host.ip6, backendType,
+    backendData: prepared.backendData, backendV6Data: prepared.backendV6Data,
     expiresAt: Date.now() + 86_400_000,
-    reservation: false,
-    revision: 1,
-  };
+  });
 }
 
 export async function startCluster(lab: Lab, opts: ClusterOptions): Promise<LabCluster> {

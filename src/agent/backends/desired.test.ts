@@ -1,15 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from '../../lease/lease.ts';
-import { parseCidr } from '../../net/cidr.ts';
+import { testLease } from '../../lease/testing.ts';
 import { type KernelObject, objectKey } from '../../kernel/index.ts';
 import { DesiredObjects, type PeerContribution } from './desired.ts';
 
-const lease = (n: number, mac = `0e:00:00:00:00:0${n}`): Lease => ({
-  key: `10.5.${n}.0-24`, subnet: parseCidr(`10.5.${n}.0/24`),
-  attrs: { publicIp: `192.168.1.${n}`, backendType: 'vxlan', backendData: { VtepMAC: mac } },
-  reservation: false, revision: n,
-});
+const lease = (n: number, mac = `0e:00:00:00:00:0${n}`): Lease =>
+  testLease({ subnet: `10.5.${n}.0/24`, publicIp: `192.168.1.${n}`, backendData: { VtepMAC: mac }, revision: n });
 
 /** Two objects per lease: a route and an fdb entry keyed by the lease's MAC (so MACs can clash). */
 function contribution(l: Lease): PeerContribution {

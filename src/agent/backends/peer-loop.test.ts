@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { Lease } from '../../lease/lease.ts';
+import { testLease } from '../../lease/testing.ts';
 import { parseCidr } from '../../net/cidr.ts';
 import { createLogger } from '../../observe/log.ts';
 import { KernelApplyError, type KernelObject, type KernelReconciler, describeObject, objectKey } from '../../kernel/index.ts';
@@ -15,12 +16,7 @@ const objectsOf = (req: Request | undefined): KernelObject[] => {
 };
 
 function lease(n: number, over: Partial<Lease['attrs']> = {}): Lease {
-  return {
-    key: `10.5.${n}.0-24`, subnet: parseCidr(`10.5.${n}.0/24`),
-    attrs: { publicIp: `192.168.1.${n}`, backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: `0e:00:00:00:00:0${n}` }, ...over },
-    reservation: false,
-    revision: 1,
-  };
+  return testLease({ subnet: `10.5.${n}.0/24`, publicIp: `192.168.1.${n}`, backendData: { VNI: 1, VtepMAC: `0e:00:00:00:00:0${n}` }, ...over });
 }
 
 function harness(opts: { fail?: boolean } = {}) {

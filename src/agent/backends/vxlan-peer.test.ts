@@ -1,24 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from '../../lease/lease.ts';
+import { testLease } from '../../lease/testing.ts';
 import { parseCidr } from '../../net/cidr.ts';
 import { describeObject } from '../../kernel/index.ts';
 import { type VxlanPeerContext, vxlanBackendData, vxlanPeerObjects } from './vxlan-peer.ts';
 
 function lease(over: Partial<Lease['attrs']> = {}, dual = false): Lease {
-  return {
-    key: dual ? '10.5.2.0-24&fd00:5:0:2::-64' : '10.5.2.0-24',
-    subnet: parseCidr('10.5.2.0/24'),
-    ipv6Subnet: dual ? parseCidr('fd00:5:0:2::/64') : undefined,
-    attrs: {
-      publicIp: '192.168.1.2', publicIpv6: dual ? 'fd00::2' : undefined, backendType: 'vxlan',
-      backendData: { VNI: 1, VtepMAC: '8E:5A:0D:07:0F:0D' },
-      backendV6Data: dual ? { VNI: 1, VtepMAC: '8e:5a:0d:07:0f:6d' } : undefined,
-      ...over,
-    },
-    reservation: false,
-    revision: 1,
-  };
+  return testLease({
+    subnet: '10.5.2.0/24', ipv6Subnet: dual ? 'fd00:5:0:2::/64' : undefined,
+    publicIp: '192.168.1.2', publicIpv6: dual ? 'fd00::2' : undefined,
+    backendData: { VNI: 1, VtepMAC: '8E:5A:0D:07:0F:0D' },
+    backendV6Data: dual ? { VNI: 1, VtepMAC: '8e:5a:0d:07:0f:6d' } : undefined,
+    ...over,
+  });
 }
 
 const v4: VxlanPeerContext = { v4: { device: 'flannel.1' } };

@@ -1,15 +1,16 @@
-// Every API call goes through here: a token bucket per API (below the account's
-// flow control), jittered retries of transient failures, and a count of every
-// attempt by API and result (ok, throttled, server_error, network, busy, error).
+// Every VPC API call goes through the shared paced caller (providers/shared/paced-caller.ts):
+// a token bucket per API (below the account's flow control), jittered retries of
+// transient failures, and a count of every attempt by API and Outcome. Writes the
+// VPC refuses because another change is unsettled (busy) are retried too.
 import { RetryableError } from '../../src/errors.ts';
 import type { Logger } from '../../src/observe/log.ts';
 import type { Clock } from '../../src/util/time.ts';
-import { CallCounter } from '../shared/calls.ts';
-import { withRetry, type RetryOptions } from '../shared/retry.ts';
-import { TokenBucket } from '../shared/token-bucket.ts';
+import type { Verdict } from '../shared/outcomes.ts';
+import { PacedCaller } from '../shared/paced-caller.ts';
+import type { RetryOptions } from '../shared/retry.ts';
 import { AlicloudApiError, TransientApiError } from './api.ts';
 import type { RateLimit, VpcAction } from './options.ts';
-import { BUSY_CODES } from './ownership.ts';
+import { BUSY_CODES, DUPLICATE_CODES, NEXT_HOP_NOT_FOUND_CODES, NOT_FOUND_ENTRY_CODES, isQuotaCode } from './ownership.ts';
 
 export interface CallerOptions {
   readonly rateLimits: Readonly<Record<VpcAction, RateLimit>>;
@@ -18,55 +19,32 @@ export interface CallerOptions {
   readonly logger: Logger;
 }
 
-export class ApiCaller {
-  readonly counter = new CallCounter();
-  readonly #buckets = new Map<VpcAction, TokenBucket>();
-  readonly #o: CallerOptions;
+/** Each API has its own flow-control limit: one bucket per action. */
+export type Caller = PacedCaller<VpcAction, VpcAction>;
 
-  constructor(o: CallerOptions) {
-    this.#o = o;
-  }
+export function createCaller(o: CallerOptions): Caller {
+  return new PacedCaller({ api: 'VPC', groupOf: (action) => action, buckets: o.rateLimits, classify, retry: o.retry, clock: o.clock, logger: o.logger });
+}
 
-  /**
-   * Calls `fn` as `action`, retrying throttling, 5xx and dropped connections,
-   * and, for writes, the codes that say another change in the VPC is unsettled.
-   */
-  async call<T>(action: VpcAction, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    const bucket = this.#bucket(action);
-    return await withRetry(signal, async () => {
-      await bucket.take(signal);
-      try {
-        const result = await fn();
-        this.counter.record(action, 'ok');
-        return result;
-      } catch (err) {
-        throw this.#classify(action, bucket, err);
-      }
-    }, {
-      ...this.#o.retry,
-      clock: this.#o.clock,
-      onRetry: (err, attempt, delayMs) => this.#o.logger.warn({ action, attempt, delayMs, err: err.message }, 'alicloud: retrying'),
-    });
-  }
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['ReadTimeout', 'ConnectTimeout', 'ETIMEDOUT']);
 
-  #classify(action: VpcAction, bucket: TokenBucket, err: unknown): unknown {
-    if (err instanceof TransientApiError) {
-      this.counter.record(action, err.kind);
-      // The server says we are over its limit: stop spending what the bucket thinks we have.
-      if (err.kind === 'throttled') bucket.drain();
-      return err;
-    }
-    if (err instanceof AlicloudApiError && BUSY_CODES.has(err.code)) {
-      this.counter.record(action, 'busy');
-      return new RetryableError(`${action}: the VPC has an unsettled change (${err.code})`, { cause: err });
-    }
-    this.counter.record(action, 'error');
-    return err;
+/** Throttling, 5xx, dropped connections and busy codes are retried; other API codes are answers. */
+export function classify(err: unknown, action: VpcAction): Verdict {
+  if (err instanceof TransientApiError) {
+    return { outcome: err.kind === 'network' && TIMEOUT_CODES.has(err.code) ? 'timeout' : err.kind };
   }
+  if (!(err instanceof AlicloudApiError)) return { outcome: 'other' };
+  if (BUSY_CODES.has(err.code)) {
+    return { outcome: 'busy', error: new RetryableError(`${action}: the VPC has an unsettled change (${err.code})`, { cause: err }) };
+  }
+  return { outcome: answerOutcome(err) };
+}
 
-  #bucket(action: VpcAction): TokenBucket {
-    let b = this.#buckets.get(action);
-    if (!b) this.#buckets.set(action, (b = new TokenBucket({ ...this.#o.rateLimits[action], clock: this.#o.clock })));
-    return b;
-  }
+function answerOutcome({ code, status }: AlicloudApiError): Verdict['outcome'] {
+  if (code.endsWith('.NotFound') || NOT_FOUND_ENTRY_CODES.has(code) || NEXT_HOP_NOT_FOUND_CODES.has(code)) return 'not_found';
+  if (DUPLICATE_CODES.has(code)) return 'conflict';
+  if (isQuotaCode(code)) return 'quota';
+  if (status === 401 || status === 403 || code.startsWith('Forbidden') || code.startsWith('InvalidAccessKeyId')) return 'denied';
+  if (code.startsWith('Invalid') || code.startsWith('MissingParameter') || status === 400) return 'invalid';
+  return 'other';
 }

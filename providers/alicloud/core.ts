@@ -5,7 +5,7 @@ import { InvalidInputError, NotFoundError, QuotaExceededError } from '../../src/
 import { contains, equalCidr, formatCidr, parseCidr } from '../../src/net/cidr.ts';
 import type { DesiredRoute } from '../route-table.ts';
 import { AlicloudApiError, type ApiRouteEntry, type VpcApi } from './api.ts';
-import { ApiCaller } from './caller.ts';
+import { type Caller, createCaller } from './caller.ts';
 import { KeyedMutex } from './mutex.ts';
 import type { ResolvedOptions } from './options.ts';
 import { type Classified, classify, isQuotaCode, type Marker, markerFor, NEXT_HOP_NOT_FOUND_CODES } from './ownership.ts';
@@ -16,7 +16,7 @@ const TABLE_NOT_FOUND = new Set(['InvalidRouteTableId.NotFound', 'InvalidRouteTa
 export class ProviderCore {
   readonly o: ResolvedOptions;
   readonly api: VpcApi;
-  readonly caller: ApiCaller;
+  readonly caller: Caller;
   readonly marker: Marker;
   readonly #locks = new KeyedMutex();
   readonly #settler: Settler;
@@ -24,7 +24,7 @@ export class ProviderCore {
   constructor(api: VpcApi, o: ResolvedOptions) {
     this.o = o;
     this.api = api;
-    this.caller = new ApiCaller(o);
+    this.caller = createCaller(o);
     this.marker = markerFor(o.clusterName);
     this.#settler = new Settler(o);
   }

@@ -76,7 +76,7 @@ export class AlicloudProvider implements RouteTableWriter, BatchRouteWriter, Rou
   }
 
   calls(): ApiCallCounts {
-    return this.#c.caller.counter.counts();
+    return this.#c.caller.counts();
   }
 
   async createRoute(table: string, route: DesiredRoute, signal: AbortSignal): Promise<void> {

@@ -5,14 +5,14 @@ import type { Logger } from '../../src/observe/log.ts';
 import type { Clock } from '../../src/util/time.ts';
 import type { HostRef, NextHop } from '../route-table.ts';
 import type { Ec2Api, Ec2Filter, Ec2Instance } from './api.ts';
-import type { ApiGate } from './gate.ts';
+import type { Caller } from './caller.ts';
 
 /** EC2 accepts up to 200 values per filter. */
 export const FILTER_CHUNK = 200;
 
 export interface HostDirectoryParts {
   readonly api: Ec2Api;
-  readonly gate: ApiGate;
+  readonly caller: Caller;
   readonly clock: Clock;
   readonly ttlMs: number;
   readonly vpcId: string | undefined;
@@ -62,7 +62,7 @@ export class HostDirectory {
     const out: Ec2Instance[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.#p.gate.call('DescribeInstances', signal, () =>
+      const page = await this.#p.caller.call('DescribeInstances', signal, () =>
         this.#p.api.describeInstances({ filters: all, maxResults: 1000, nextToken }, signal));
       out.push(...page.items);
       nextToken = page.nextToken;

@@ -2,14 +2,12 @@
 // routes.ts, client-side rate limits shared by all tables, retries that are ours.
 import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../src/errors.ts';
 import { contains, formatCidr, parseCidr } from '../../src/net/cidr.ts';
-import { CallCounter } from '../shared/calls.ts';
-import { TokenBucket } from '../shared/token-bucket.ts';
 import type {
   ApiCallCounts, DesiredRoute, HostPreparation, HostPreparer, HostRef, NextHop, RouteEntry, RouteListing,
   RouteReplacer, RouteTableRef, RouteTableWriter, TableCapacity,
 } from '../route-table.ts';
 import { type Ec2Api, Ec2ApiError, type Ec2ApiOptions, type Ec2Filter, type Ec2Instance, type Ec2RouteTable } from './api.ts';
-import { ApiGate } from './gate.ts';
+import { type Caller, createCaller } from './caller.ts';
 import { FILTER_CHUNK, HostDirectory } from './hosts.ts';
 import type { ResolvedOptions } from './options.ts';
 import { decide } from './prepare.ts';
@@ -22,23 +20,20 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
   readonly provider = 'aws' as const;
   readonly #o: ResolvedOptions;
   readonly #api: Ec2Api;
-  readonly #counter = new CallCounter();
-  readonly #gate: ApiGate;
+  readonly #caller: Caller;
   readonly #hosts: HostDirectory;
   readonly #recent = new Map<string, { table: Ec2RouteTable; at: number }>();
 
   /** `createApi` is api.ts's createEc2Api; the provider hands it the rate limiter to wait on. */
   constructor(o: ResolvedOptions, createApi: (opts: Ec2ApiOptions) => Ec2Api) {
     this.#o = o;
-    const bucket = (spec: ResolvedOptions['mutating']): TokenBucket => new TokenBucket({ ...spec, clock: o.clock });
-    this.#gate = new ApiGate({
-      counter: this.#counter, buckets: { mutating: bucket(o.mutating), describe: bucket(o.describe) }, maxInFlight: o.maxInFlight,
-      retry: { ...o.retry, clock: o.clock }, logger: o.logger,
+    this.#caller = createCaller({
+      buckets: { mutating: o.mutating, describe: o.describe }, maxInFlight: o.maxInFlight, retry: o.retry, clock: o.clock, logger: o.logger,
     });
     this.#api = createApi({
-      region: o.region, endpoint: o.endpoint, credentials: o.credentials, requestTimeoutMs: o.requestTimeoutMs, beforeSend: this.#gate.beforeSend,
+      region: o.region, endpoint: o.endpoint, credentials: o.credentials, requestTimeoutMs: o.requestTimeoutMs, beforeSend: this.#caller.beforeSend,
     });
-    this.#hosts = new HostDirectory({ api: this.#api, gate: this.#gate, clock: o.clock, ttlMs: o.hostCacheTtlMs, vpcId: o.vpcId, logger: o.logger });
+    this.#hosts = new HostDirectory({ api: this.#api, caller: this.#caller, clock: o.clock, ttlMs: o.hostCacheTtlMs, vpcId: o.vpcId, logger: o.logger });
   }
 
   // --- RouteTableReader ----------------------------------------------------
@@ -71,7 +66,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
   }
 
   calls(): ApiCallCounts {
-    return this.#counter.counts();
+    return this.#caller.counts();
   }
 
   // --- RouteTableWriter ----------------------------------------------------
@@ -79,7 +74,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     const destination = this.#destination(route.destination);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.#mutate(table, () => this.#gate.call('CreateRoute', signal, () => this.#api.createRoute({ table, destination, target: route.nextHop }, signal)));
+        await this.#mutate(table, () => this.#caller.call('CreateRoute', signal, () => this.#api.createRoute({ table, destination, target: route.nextHop }, signal)));
         return;
       } catch (err) {
         if (!(err instanceof Ec2ApiError) || err.code !== 'RouteAlreadyExists') throw mapWriteError(err, route, `create route ${destination} in ${table}`);
@@ -103,7 +98,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
       throw new ConflictError(`route ${destination} in ${table} changed since it was listed; not deleting`);
     }
     try {
-      await this.#mutate(table, () => this.#gate.call('DeleteRoute', signal, () => this.#api.deleteRoute({ table, destination }, signal)));
+      await this.#mutate(table, () => this.#caller.call('DeleteRoute', signal, () => this.#api.deleteRoute({ table, destination }, signal)));
     } catch (err) {
       if (err instanceof Ec2ApiError && err.code === 'InvalidRoute.NotFound') return;
       throw mapError(err, `delete route ${destination} in ${table}`);
@@ -118,7 +113,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     if (!isOwned(current, this.#o.networks)) throw new NotOwnedError(`route ${destination} in ${table} is not tartan's`);
     if (targets(current, route.nextHop)) return;
     try {
-      await this.#mutate(table, () => this.#gate.call('ReplaceRoute', signal, () => this.#api.replaceRoute({ table, destination, target: route.nextHop }, signal)));
+      await this.#mutate(table, () => this.#caller.call('ReplaceRoute', signal, () => this.#api.replaceRoute({ table, destination, target: route.nextHop }, signal)));
     } catch (err) {
       throw mapWriteError(err, route, `replace route ${destination} in ${table}`);
     }
@@ -160,7 +155,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     const { instanceId, networkInterfaceId } = fix;
     const operation = networkInterfaceId === undefined ? 'ModifyInstanceAttribute' : 'ModifyNetworkInterfaceAttribute';
     try {
-      await this.#gate.call(operation, signal, () => (networkInterfaceId === undefined
+      await this.#caller.call(operation, signal, () => (networkInterfaceId === undefined
         ? this.#api.setSourceDestCheck({ instanceId, value: false }, signal)
         : this.#api.setInterfaceSourceDestCheck({ networkInterfaceId, value: false }, signal)));
       return undefined;
@@ -217,7 +212,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     let nextToken: string | undefined;
     try {
       do {
-        const page = await this.#gate.call('DescribeRouteTables', signal, () =>
+        const page = await this.#caller.call('DescribeRouteTables', signal, () =>
           this.#api.describeRouteTables({ ...q, maxResults: 100, nextToken }, signal));
         out.push(...page.items);
         nextToken = page.nextToken;

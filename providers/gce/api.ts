@@ -4,8 +4,7 @@
 // SDK's own retry switched off, so each attempt is counted and rate-limited once.
 import { GlobalOperationsClient, InstancesClient, NetworksClient, ProjectsClient, RoutesClient, type protos } from '@google-cloud/compute';
 import { OAuth2Client } from 'google-auth-library';
-import { RetryableError } from '../../src/errors.ts';
-import { type GceInstance, type GceOperation, type GcePage, type GceRoute, type GceRouteInput, GceApiError, GceThrottledError } from './wire.ts';
+import { type GceInstance, type GceOperation, type GcePage, type GceRoute, type GceRouteInput, GceApiError, GceThrottledError, GceTransientError } from './wire.ts';
 
 type IOperation = protos.google.cloud.compute.v1.IOperation;
 type IRoute = protos.google.cloud.compute.v1.IRoute;
@@ -169,11 +168,12 @@ function translate(err: unknown, signal: AbortSignal): Error {
     return new GceThrottledError(`compute API throttled: ${message}`, { cause: err });
   }
   if (status === undefined) {
-    if (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED) return new RetryableError(`compute API unreachable: ${err.message}`, { cause: err });
+    if (e.code === GRPC_UNAVAILABLE) return new GceTransientError('network', `compute API unreachable: ${err.message}`, { cause: err });
+    if (e.code === GRPC_DEADLINE_EXCEEDED) return new GceTransientError('timeout', `compute API unreachable: ${err.message}`, { cause: err });
     return err;
   }
   if (status >= 500 || (status === 400 && reason === 'resourceNotReady')) {
-    return new RetryableError(`compute API ${status}: ${message}`, { cause: err });
+    return new GceTransientError(status >= 500 ? 'server_error' : 'busy', `compute API ${status}: ${message}`, { cause: err });
   }
   return new GceApiError(status, reason, `compute API ${status}${reason ? ` ${reason}` : ''}: ${message}`, { cause: err });
 }

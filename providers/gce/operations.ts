@@ -5,12 +5,12 @@
 import { QuotaExceededError } from '../../src/errors.ts';
 import type { Clock } from '../../src/util/time.ts';
 import type { GceApi } from './api.ts';
-import type { GceCalls } from './calls.ts';
+import type { Caller } from './caller.ts';
 import { type GceOperation, GceOperationError } from './wire.ts';
 
 export interface AwaitOptions {
   readonly api: GceApi;
-  readonly calls: GceCalls;
+  readonly caller: Caller;
   readonly clock: Clock;
   readonly pollIntervalMs: number;
   readonly timeoutMs: number;
@@ -29,7 +29,7 @@ export async function awaitOperation(first: GceOperation, what: string, o: Await
     const pause = lastPoll + o.pollIntervalMs - now;
     if (pause > 0) await o.clock.sleep(pause, o.signal);
     const name = op.name;
-    op = await o.calls.read('globalOperations.wait', o.signal, () => o.api.waitOperation(name, o.signal));
+    op = await o.caller.call('globalOperations.wait', o.signal, () => o.api.waitOperation(name, o.signal));
     // Paced from the answer, not the request: the next poll then reaches the
     // server at least pollIntervalMs after the previous one did, whatever the transit.
     lastPoll = o.clock.now();

@@ -12,7 +12,7 @@ import {
   type RouteListing, type RouteTableRef, type RouteTableWriter, type TableCapacity, sameNextHop,
 } from '../route-table.ts';
 import type { GceApi } from './api.ts';
-import { GceCalls } from './calls.ts';
+import { type Caller, createCaller } from './caller.ts';
 import { type ClassifyContext, classifyRoute, parseInstanceId } from './classify.ts';
 import { type RouteNaming, routeNaming } from './names.ts';
 import { awaitOperation, throwIfFailed } from './operations.ts';
@@ -27,7 +27,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
   readonly naming: RouteNaming;
   readonly #o: ResolvedGceOptions;
   readonly #api: GceApi;
-  readonly #calls: GceCalls;
+  readonly #caller: Caller;
   readonly #ctx: ClassifyContext;
   /** `projects/<p>/global/networks/<n>`: how routes name the network on insert, and the tail of every network URL. */
   readonly #networkPath: string;
@@ -35,7 +35,9 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
   constructor(o: ResolvedGceOptions, api: GceApi) {
     this.#o = o;
     this.#api = api;
-    this.#calls = new GceCalls(o);
+    this.#caller = createCaller({
+      buckets: { read: o.readBucket, write: o.writeBucket }, windowMs: o.windowMs, retry: o.retry, clock: o.clock, logger: o.logger,
+    });
     this.naming = routeNaming(o.clusterName);
     this.#ctx = { naming: this.naming, clusterNetworks: o.clusterNetworks, project: o.project, table: o.network };
     this.#networkPath = `projects/${o.project}/global/networks/${o.network}`;
@@ -43,7 +45,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
 
   async tables(signal: AbortSignal): Promise<readonly RouteTableRef[]> {
     try {
-      await this.#calls.read('networks.get', signal, () => this.#api.getNetwork(this.#o.network, signal));
+      await this.#caller.call('networks.get', signal, () => this.#api.getNetwork(this.#o.network, signal));
     } catch (err) {
       if (isNotFound(err)) throw new NotFoundError(`network ${this.#o.network} does not exist in project ${this.#o.project}`, { cause: err });
       throw err;
@@ -73,7 +75,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
     this.#checkTable(table);
     const inNetwork = (await this.#networkRoutes(signal)).length;
     if (this.#o.routeQuota !== undefined) return { quota: this.#o.routeQuota, used: inNetwork };
-    const project = await this.#calls.read('projects.get', signal, () => this.#api.getRouteQuota(signal));
+    const project = await this.#caller.call('projects.get', signal, () => this.#api.getRouteQuota(signal));
     if (!project) return { quota: DEFAULT_ROUTE_QUOTA, used: inNetwork };
     return { quota: project.limit, used: Math.max(inNetwork, project.usage) };
   }
@@ -109,7 +111,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
   }
 
   calls(): ApiCallCounts {
-    return this.#calls.counter.counts();
+    return this.#caller.counts();
   }
 
   async createRoute(table: string, route: DesiredRoute, signal: AbortSignal): Promise<void> {
@@ -128,7 +130,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
     const requestId = randomUUID();
     for (let attempt = 0; ; attempt++) {
       try {
-        const op = await this.#calls.write('routes.insert', signal, () => this.#api.insertRoute(body, requestId, signal));
+        const op = await this.#caller.call('routes.insert', signal, () => this.#api.insertRoute(body, requestId, signal));
         throwIfFailed(await awaitOperation(op, `create route ${name} (${destination})`, this.#await(signal)), `create route ${name} (${destination})`);
         return;
       } catch (err) {
@@ -157,7 +159,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
     const requestId = randomUUID();
     let op;
     try {
-      op = await this.#calls.write('routes.delete', signal, () => this.#api.deleteRoute(name, requestId, signal));
+      op = await this.#caller.call('routes.delete', signal, () => this.#api.deleteRoute(name, requestId, signal));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -180,7 +182,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
 
   async #getRoute(name: string, signal: AbortSignal): Promise<GceRoute | undefined> {
     try {
-      return await this.#calls.read('routes.get', signal, () => this.#api.getRoute(name, signal));
+      return await this.#caller.call('routes.get', signal, () => this.#api.getRoute(name, signal));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -193,7 +195,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
     const out: GceRoute[] = [];
     let pageToken: string | undefined;
     for (let pages = 0; pages < 10_000; pages++) {
-      const page = await this.#calls.read('routes.list', signal, () =>
+      const page = await this.#caller.call('routes.list', signal, () =>
         this.#api.listRoutes({ filter, maxResults: this.#o.pageSize, pageToken }, signal));
       out.push(...page.items.filter((r) => this.#isOurNetwork(r.network)));
       pageToken = page.nextPageToken;
@@ -203,7 +205,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
   }
 
   async #instances(filter: string | undefined, signal: AbortSignal): Promise<GceInstance[]> {
-    return this.#calls.read('instances.aggregatedList', signal, () => this.#api.listInstances(filter, signal));
+    return this.#caller.call('instances.aggregatedList', signal, () => this.#api.listInstances(filter, signal));
   }
 
   #isOurNetwork(url: string): boolean {
@@ -224,7 +226,7 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
 
   #await(signal: AbortSignal): Parameters<typeof awaitOperation>[2] {
     return {
-      api: this.#api, calls: this.#calls, clock: this.#o.clock, signal,
+      api: this.#api, caller: this.#caller, clock: this.#o.clock, signal,
       pollIntervalMs: this.#o.operationPollIntervalMs, timeoutMs: this.#o.operationTimeoutMs,
     };
   }

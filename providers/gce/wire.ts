@@ -74,6 +74,15 @@ export class GceThrottledError extends RetryableError {
   }
 }
 
+/** A transient failure, retried: 5xx (server_error), 400 resourceNotReady (busy), unreachable (network) or past its deadline (timeout). */
+export class GceTransientError extends RetryableError {
+  readonly outcome: 'server_error' | 'busy' | 'network' | 'timeout';
+  constructor(outcome: GceTransientError['outcome'], message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.outcome = outcome;
+  }
+}
+
 /** An operation that ended DONE with errors. */
 export class GceOperationError extends Error {
   readonly codes: readonly string[];

@@ -1,10 +1,10 @@
 // Shared setup for the provider's tests against the EC2 emulator.
-import type { EmulatorAdmin } from '../../test/emulators/aws-ec2/admin.ts';
-import { startAwsEmulator, type AwsEmulatorOptions } from '../../test/emulators/aws-ec2/emulator.ts';
-import { spawnAwsEmulator } from '../../test/emulators/aws-ec2/spawn.ts';
-import { createAwsProvider } from './index.ts';
-import type { AwsProviderOptions } from './options.ts';
-import type { AwsProvider } from './provider.ts';
+import type { EmulatorAdmin } from '../../emulators/aws-ec2/admin.ts';
+import { startAwsEmulator, type AwsEmulatorOptions } from '../../emulators/aws-ec2/emulator.ts';
+import { spawnAwsEmulator } from '../../emulators/aws-ec2/spawn.ts';
+import { createAwsProvider } from '../../../providers/aws/index.ts';
+import type { AwsProviderOptions } from '../../../providers/aws/options.ts';
+import type { AwsProvider } from '../../../providers/aws/provider.ts';
 
 interface Emulator {
   readonly endpoint: string;

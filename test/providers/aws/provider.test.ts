@@ -3,11 +3,11 @@
 // host lookups, and typed errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../src/errors.ts';
-import { manualClock } from '../../test/emulators/aws-ec2/testkit.ts';
-import { kubernetesClusterTag, tartanClusterTag } from './index.ts';
+import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../../src/errors.ts';
+import { manualClock } from '../../emulators/aws-ec2/testkit.ts';
+import { kubernetesClusterTag, tartanClusterTag } from '../../../providers/aws/index.ts';
 import { type World, startWorld } from './testkit.ts';
-import { routesTo } from '../route-table.ts';
+import { routesTo } from '../../../providers/route-table.ts';
 
 const signal = new AbortController().signal;
 
@@ -219,7 +219,7 @@ describe('routes', () => {
     await p.createRoute(table, { destination: '10.244.50.0/24', nextHop: hop(hostA) }, signal);
     await p.createRoute(table, { destination: '10.244.50.0/24', nextHop: hop(hostA) }, signal);
     await assert.rejects(p.createRoute(table, { destination: '10.244.50.0/24', nextHop: hop(hostB) }, signal), ConflictError);
-    assert.deepEqual(p.calls().CreateRoute, { ok: 1, 'error:RouteAlreadyExists': 2 });
+    assert.deepEqual(p.calls().CreateRoute, { ok: 1, conflict: 2 });
   });
 
   test('IPv6 destinations, and capacity per family', async () => {
@@ -251,6 +251,6 @@ describe('routes', () => {
     await assert.rejects(p.listRoutes('rtb-0000000000000dead', signal), NotFoundError);
     await assert.rejects(p.createRoute(table, { destination: '10.244.60.0/24', nextHop: { kind: 'instance', id: 'i-0000000000000dead' } }, signal), NotFoundError);
     await assert.rejects(p.replaceRoute(table, { destination: '10.244.61.0/24', nextHop: hop(hostA) }, signal), NotFoundError);
-    assert.equal(p.calls().CreateRoute?.['error:InvalidInstanceID.NotFound'], 1);
+    assert.equal(p.calls().CreateRoute?.not_found, 1);
   });
 });

@@ -2,8 +2,8 @@
 // request, and nothing leaves before it resolves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAwsEmulator } from '../../test/emulators/aws-ec2/emulator.ts';
-import { createEc2Api, type Ec2Operation } from './api.ts';
+import { startAwsEmulator } from '../../emulators/aws-ec2/emulator.ts';
+import { createEc2Api, type Ec2Operation } from '../../../providers/aws/api.ts';
 
 test('beforeSend runs once per request, and the request waits for it', async () => {
   const emu = await startAwsEmulator({ limits: { enabled: false } });

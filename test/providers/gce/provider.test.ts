@@ -3,10 +3,10 @@
 // preparation, blackholes, host resolution, ownership checks, client rate limits.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../src/errors.ts';
-import { type GceEmulator, startGceEmulator } from '../../test/emulators/gce/index.ts';
-import { createGceProvider, type GceProvider, type GceProviderOptions } from './index.ts';
-import { GceOperationError } from './wire.ts';
+import { ConflictError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../../src/errors.ts';
+import { type GceEmulator, startGceEmulator } from '../../emulators/gce/index.ts';
+import { createGceProvider, type GceProvider, type GceProviderOptions } from '../../../providers/gce/index.ts';
+import { GceOperationError } from '../../../providers/gce/wire.ts';
 
 const ZONE = 'europe-west1-b';
 const NET = 'tartan-net';
@@ -163,7 +163,7 @@ describe('gce provider', () => {
   test('calls are counted by operation and result, throttling included', async () => {
     emu.admin.injectFaults({ throttle: 1, serverErrors: 1, drop: 1 });
     await provider.createRoute(NET, { destination: '10.244.30.0/24', nextHop: hop(1) }, signal);
-    assert.deepEqual(provider.calls()['routes.insert'], { throttled: 1, unavailable: 2, ok: 1 });
+    assert.deepEqual(provider.calls()['routes.insert'], { throttled: 1, server_error: 1, network: 1, ok: 1 });
     assert.deepEqual(provider.calls()['globalOperations.wait'], { ok: 1 });
   });
 });

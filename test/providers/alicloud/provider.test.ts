@@ -3,9 +3,9 @@
 // blackholes, table discovery, retries and their counts.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError, NotFoundError, NotOwnedError } from '../../src/errors.ts';
-import { type AlicloudFixture, FAST, startAlicloudFixture } from '../../test/emulators/alicloud/fixture.ts';
-import type { CallRecord } from '../../test/emulators/alicloud/emulator.ts';
+import { ConflictError, NotFoundError, NotOwnedError } from '../../../src/errors.ts';
+import { type AlicloudFixture, FAST, startAlicloudFixture } from '../../emulators/alicloud/fixture.ts';
+import type { CallRecord } from '../../emulators/alicloud/emulator.ts';
 
 const signal = new AbortController().signal;
 const WRITES = new Set(['CreateRouteEntry', 'CreateRouteEntries', 'DeleteRouteEntry', 'DeleteRouteEntries', 'ModifyRouteEntry']);

@@ -6,9 +6,9 @@
 // in its own process, as EC2 would.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CallRecord } from '../../test/emulators/aws-ec2/admin.ts';
-import { DOCUMENTED_LIMITS } from '../../test/emulators/aws-ec2/limits.ts';
-import type { BucketSpec } from './options.ts';
+import type { CallRecord } from '../../emulators/aws-ec2/admin.ts';
+import { DOCUMENTED_LIMITS } from '../../emulators/aws-ec2/limits.ts';
+import type { BucketSpec } from '../../../providers/aws/options.ts';
 import { type World, startSpawnedWorld } from './testkit.ts';
 
 const signal = new AbortController().signal;
@@ -66,7 +66,7 @@ test('a storm of throttling, 5xx and dropped connections is survived within the 
   assert.ok(lowestTokens(calls.map((c) => c.time), SERVER) >= 0, "every attempt, failed ones included, fitted in EC2's bucket");
   // A connection cut after CreateRoute took effect: the retry meets RouteAlreadyExists, which is success.
   assert.deepEqual(p.calls().CreateRoute, {
-    ok: 54, throttled: 3, 'error:InternalError': 2, 'error:Unavailable': 1, 'error:ECONNRESET': 2, 'error:RouteAlreadyExists': 2,
+    ok: 54, throttled: 3, server_error: 3, network: 2, conflict: 2,
   });
 });
 

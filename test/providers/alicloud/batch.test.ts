@@ -3,12 +3,12 @@
 // maxBatch, and every chunk settled before the next one is sent.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../src/errors.ts';
-import { EMULATOR_ACCESS_KEY } from '../../test/emulators/alicloud/emulator.ts';
-import { type AlicloudFixture, FAST, FIXTURE, startAlicloudFixture } from '../../test/emulators/alicloud/fixture.ts';
-import { createVpcApi, type VpcApi } from './api.ts';
-import { createAlicloudProvider } from './index.ts';
-import { canBatch, type RouteEntry } from '../route-table.ts';
+import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../../src/errors.ts';
+import { EMULATOR_ACCESS_KEY } from '../../emulators/alicloud/emulator.ts';
+import { type AlicloudFixture, FAST, FIXTURE, startAlicloudFixture } from '../../emulators/alicloud/fixture.ts';
+import { createVpcApi, type VpcApi } from '../../../providers/alicloud/api.ts';
+import { createAlicloudProvider } from '../../../providers/alicloud/index.ts';
+import { canBatch, type RouteEntry } from '../../../providers/route-table.ts';
 
 const signal = new AbortController().signal;
 let f: AlicloudFixture;

@@ -5,12 +5,14 @@
 // Shutdown removes nothing: the lease and the kernel state stay for a hitless restart.
 import type { NetworkConfig } from '../config/network.ts';
 import { errorMessage } from '../errors.ts';
-import { type JsonValue, type Lease, LeaseSet, LeaseRevokedError, type LeaseHolder, type LeaseReader, type RouteStatusReader } from '../lease/index.ts';
+import {
+  type JsonValue, type Lease, LeaseSet, LeaseRevokedError, type LeaseHolder, type LeaseReader, type RouteStatus, type RouteStatusReader, withRouteDomain,
+} from '../lease/index.ts';
 import type { Logger } from '../observe/log.ts';
 import { type Clock, realClock } from '../util/time.ts';
 import { Wakeup } from '../util/wakeup.ts';
 import type { Backend, ExternalInterface } from './backend.ts';
-import { INSTANCE_ID_FIELD, ROUTE_DOMAIN_FIELD, type PeerPath, choosePaths } from './path.ts';
+import { type PeerPath, choosePaths } from './path.ts';
 import type { RouteDomain } from './route-domain.ts';
 import { readSubnetEnv, writeSubnetEnv } from './subnet-env.ts';
 
@@ -46,7 +48,7 @@ export interface AgentState {
 
 export class Agent {
   readonly state: AgentState = { ready: false, paths: new Map() };
-  readonly #status = new Map<string, JsonValue>();
+  readonly #status = new Map<string, RouteStatus>();
   readonly leases = new LeaseSet();
   readonly #opts: AgentOptions;
   readonly #clock: Clock;
@@ -115,9 +117,7 @@ export class Agent {
   /** Adds RouteDomain / InstanceID to the backend's data (extra fields flannel hosts ignore). */
   #withRouteDomain(data: JsonValue | undefined): JsonValue | undefined {
     const domain = this.#opts.hybrid?.routeDomain;
-    if (!domain) return data;
-    const base = data !== null && typeof data === 'object' && !Array.isArray(data) ? data : {};
-    return { ...base, [ROUTE_DOMAIN_FIELD]: domain.id, ...(domain.instanceId ? { [INSTANCE_ID_FIELD]: domain.instanceId } : {}) };
+    return domain ? withRouteDomain(data, domain) : data;
   }
 
   async #watchStatus(signal: AbortSignal): Promise<void> {
@@ -134,9 +134,9 @@ export class Agent {
         else this.#status.set(key, status);
         this.#wake.wake();
       },
-      onResync: (statuses) => {
+      onResync: (read) => {
         this.#status.clear();
-        for (const [k, v] of statuses) this.#status.set(k, v);
+        for (const [k, v] of read.statuses) this.#status.set(k, v);
         this.#wake.wake();
       },
     });

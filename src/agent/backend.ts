@@ -9,19 +9,9 @@ import type { JsonValue, Lease } from '../lease/lease.ts';
 import type { NetworkConfig } from '../config/network.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../util/time.ts';
+import type { ExternalInterface } from '../net/interfaces.ts';
 
-/** The host's external (underlay) interface, chosen like flanneld's --iface. */
-export interface ExternalInterface {
-  readonly name: string;
-  readonly index: number;
-  readonly mtu: number;
-  /** The interface's own IPv4/IPv6 address (may differ from publicIp behind NAT). */
-  readonly ipv4?: string | undefined;
-  readonly ipv6?: string | undefined;
-  /** What peers use to reach this host (--public-ip, default the interface address). */
-  readonly publicIp: string;
-  readonly publicIpv6?: string | undefined;
-}
+export type { ExternalInterface } from '../net/interfaces.ts';
 
 export interface BackendPrepared {
   readonly backendData?: JsonValue | undefined;

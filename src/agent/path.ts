@@ -5,7 +5,9 @@
 //    else vxlan — the vxlan backend with DirectRouting makes that choice per peer.
 // Overflow, a controller outage before the route exists, another cloud or on-prem
 // all end in the kernel, so every pair of hosts always has a path.
-import { type JsonValue, type Lease, backendField } from '../lease/lease.ts';
+import { peerRouteDomain } from '../lease/hybrid.ts';
+import type { Lease } from '../lease/lease.ts';
+import { type RouteStatus, isProgrammed } from '../lease/route-status.ts';
 
 export type PeerPath = 'cloud' | 'kernel';
 
@@ -14,7 +16,7 @@ export interface PathInput {
   readonly routeDomain: string;
   readonly peers: readonly Lease[];
   /** The controller's published route status by lease key (`<prefix>/routes/<key>`). */
-  readonly status: ReadonlyMap<string, JsonValue>;
+  readonly status: ReadonlyMap<string, RouteStatus>;
 }
 
 export interface PathPlan {
@@ -22,29 +24,6 @@ export interface PathPlan {
   readonly cloud: readonly Lease[];
   /** Peers the kernel backend must reach (vxlan / host-gw). */
   readonly kernel: readonly Lease[];
-}
-
-export const ROUTE_DOMAIN_FIELD = 'RouteDomain';
-export const INSTANCE_ID_FIELD = 'InstanceID';
-
-export function peerRouteDomain(lease: Lease): string | undefined {
-  const v = backendField(lease.attrs.backendData, ROUTE_DOMAIN_FIELD);
-  return typeof v === 'string' ? v : undefined;
-}
-
-/**
- * Whether a lease's host asks for a cloud route: it published a route domain (a
- * tartan agent in hybrid mode) other than `none`. A flannel lease, or a tartan host
- * outside any cloud network, would never use the route — its peers reach it over
- * the kernel path — so routing it would only spend route-table quota.
- */
-export function wantsCloudRoute(lease: Lease): boolean {
-  const domain = peerRouteDomain(lease);
-  return domain !== undefined && domain !== 'none';
-}
-
-export function isProgrammed(status: JsonValue | undefined): boolean {
-  return status !== null && typeof status === 'object' && !Array.isArray(status) && status.state === 'programmed';
 }
 
 export function choosePaths(input: PathInput): PathPlan {

@@ -3,12 +3,13 @@
 // read half of the provider interface, wrapped so nothing else is reachable), and
 // optionally this host's kernel. The comparison is the controller's own drift
 // model and planner; nothing here decides differently what should exist.
-import { wantsCloudRoute } from '../agent/path.ts';
 import { computeDrift } from '../controller/drift.ts';
 import { hostRef, observeTables, protectedDestinations } from '../controller/observe.ts';
 import { type DeletionBudget, planRoutes } from '../controller/planner.ts';
 import type { NetworkConfig } from '../config/network.ts';
-import type { JsonValue, Lease } from '../lease/lease.ts';
+import { wantsCloudRoute } from '../lease/hybrid.ts';
+import type { Lease } from '../lease/lease.ts';
+import type { RouteStatusRead } from '../lease/route-status.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { HostRef, NextHop, RouteTableReader } from '../../providers/route-table.ts';
 import { type CloudObservation, buildReport } from './build.ts';
@@ -75,8 +76,8 @@ async function resolveLeaseHosts(reader: RouteTableReader, leases: readonly Leas
 }
 
 async function observeKernel(
-  leases: readonly Lease[], status: ReadonlyMap<string, JsonValue>, k: NonNullable<AuditOptions['kernel']>, deadline: Deadline,
+  leases: readonly Lease[], status: RouteStatusRead, k: NonNullable<AuditOptions['kernel']>, deadline: Deadline,
 ): Promise<KernelReport> {
   const where = k.netns ? `reading the kernel (network namespace ${k.netns})` : 'reading the kernel';
-  return await deadline.read('kernel', where, (signal) => auditKernel({ ...k, leases, status, signal }));
+  return await deadline.read('kernel', where, (signal) => auditKernel({ ...k, leases, status: status.statuses, signal }));
 }

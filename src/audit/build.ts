@@ -4,7 +4,8 @@
 import { countByKind, type Drift, type DriftItem, type DriftKind } from '../controller/drift.ts';
 import type { ObservedTable } from '../controller/observe.ts';
 import { type RouteAction, type RoutePlan, leaseStatuses } from '../controller/planner.ts';
-import type { JsonValue, Lease } from '../lease/lease.ts';
+import type { Lease } from '../lease/lease.ts';
+import type { RouteStatusRead } from '../lease/route-status.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
 import { formatCidr, parseCidr } from '../net/cidr.ts';
 import type { ApiCallCounts, NextHop } from '../../providers/route-table.ts';
@@ -12,7 +13,7 @@ import {
   type AuditReport, type AuditSummary, type KernelReport, type NextHopJson, type PlanAction, type PlanReport,
   type RouteDriftItem, type StatusDisagreement, type SubnetReport, type TableReport, SCHEMA_VERSION,
 } from './report.ts';
-import { parsePublished, statusDisagreements } from './status.ts';
+import { statusDisagreements } from './status.ts';
 
 export interface CloudObservation {
   readonly provider: string;
@@ -27,7 +28,7 @@ export interface BuildInput {
   readonly generatedAt: string;
   readonly store: { readonly store: string; readonly prefix: string };
   readonly snapshot: LeaseSnapshot;
-  readonly published: ReadonlyMap<string, JsonValue>;
+  readonly published: RouteStatusRead;
   readonly cloud?: CloudObservation | undefined;
   readonly kernel?: KernelReport | undefined;
 }
@@ -68,7 +69,7 @@ export function buildReport(input: BuildInput): AuditReport {
     sources: {
       leases: { ...input.store, revision: snapshot.revision },
       cloud: cloud ? { provider: cloud.provider, apiCalls: cloud.apiCalls } : null,
-      routeStatus: { entries: input.published.size },
+      routeStatus: { entries: input.published.statuses.size + input.published.unreadable.size },
     },
     tables,
     subnets,
@@ -126,7 +127,7 @@ function subnetReports(input: BuildInput, status: readonly StatusDisagreement[])
       subnet: subnetText(lease),
       publicIp: lease.attrs.publicIp,
       route: computed?.get(lease.key)?.state ?? null,
-      published: parsePublished(input.published.get(lease.key))?.state ?? null,
+      published: input.published.statuses.get(lease.key)?.state ?? null,
       problems: list,
     });
   }

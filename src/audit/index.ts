@@ -4,13 +4,13 @@ export { type AuditOptions, audit } from './audit.ts';
 export { type BuildInput, type CloudObservation, buildReport } from './build.ts';
 export { CouldNotAuditError, type Deadline, deadline } from './deadline.ts';
 export { type KernelAuditOptions, auditKernel } from './kernel-observe.ts';
-export { type KernelExpectation, expectKernel, kernelDrift } from './kernel.ts';
+export { kernelDrift } from './kernel.ts';
 export { readOnly } from './read-only.ts';
 export { errorReport, renderJson } from './render-json.ts';
 export { type TableOptions, renderTable } from './render-table.ts';
 export type * from './report.ts';
 export { SCHEMA_VERSION } from './report.ts';
-export { parsePublished, statusDisagreements } from './status.ts';
+export { statusDisagreements } from './status.ts';
 export { summaryLine } from './summary.ts';
 
 import type { AuditReport } from './report.ts';

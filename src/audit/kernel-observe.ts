@@ -1,25 +1,23 @@
 // `tartan audit --kernel`: reads this host's kernel (or a named namespace's) and
 // compares what tartan owns there with what the agent should have programmed.
 // Read-only: only `ip -json … show` and `bridge -json fdb show` run.
-import { hostGwPeerObjects, vxlanPeerObjects } from '../agent/backends/index.ts';
-import { choosePaths, peerRouteDomain } from '../agent/path.ts';
-import { kernelBackendConfig } from '../agent/route-domain.ts';
-import type { PeerObjects } from '../agent/backends/peer-loop.ts';
-import { parseVxlanConfig } from '../agent/backends/vxlan-config.ts';
+import { desiredKernelState } from '../agent/kernel-state.ts';
 import type { NetworkConfig } from '../config/network.ts';
 import { InvalidInputError } from '../errors.ts';
-import { connectedNetworks, observeOwned, prefixText } from '../kernel/index.ts';
+import { connectedNetworks, observeOwned } from '../kernel/index.ts';
 import { observeInterfaces } from '../kernel/interfaces.ts';
-import type { JsonValue, Lease } from '../lease/lease.ts';
-import { type Family, formatIp, parseIp } from '../net/cidr.ts';
-import { expectKernel, kernelDrift } from './kernel.ts';
+import { peerRouteDomain } from '../lease/hybrid.ts';
+import type { Lease } from '../lease/lease.ts';
+import type { RouteStatus } from '../lease/route-status.ts';
+import { formatIp, parseIp } from '../net/cidr.ts';
+import { kernelDrift } from './kernel.ts';
 import type { KernelReport } from './report.ts';
 
 export interface KernelAuditOptions {
   readonly config: NetworkConfig;
   readonly leases: readonly Lease[];
   /** The controller's published route status: in hybrid mode the agent leaves VPC-routed peers out of the kernel. */
-  readonly status: ReadonlyMap<string, JsonValue>;
+  readonly status: ReadonlyMap<string, RouteStatus>;
   /** Look inside this named network namespace instead of the current one (tests, the lab). */
   readonly netns?: string | undefined;
   /** This host's PublicIP (the agent's --public-ip); default: the lease whose PublicIP is a local address. */
@@ -33,53 +31,35 @@ interface HostView {
 }
 
 export async function auditKernel(opts: KernelAuditOptions): Promise<KernelReport> {
-  const config = kernelBackendConfig(opts.config);
-  const backendType = config.backend.type;
-  if (backendType !== 'vxlan' && backendType !== 'host-gw') {
-    throw new InvalidInputError('Backend.Type', backendType, '--kernel audits the vxlan and host-gw backends (and the cloud types, whose Fallback is one of them) only');
-  }
   const { own, dev } = await findHost(opts);
   const routeDomain = peerRouteDomain(own);
-  const others = opts.leases.filter((l) => l.key !== own.key);
-  const paths = routeDomain ? choosePaths({ routeDomain, peers: others, status: opts.status }) : { cloud: [], kernel: others };
-  const families: Family[] = [...(config.ipv4 ? [4 as const] : []), ...(config.ipv6 ? [6 as const] : [])];
   const networks = await connectedNetworks(dev, { netns: opts.netns });
-  let objectsFor: (lease: Lease) => PeerObjects;
-  let devices: string[] = [];
-  if (backendType === 'vxlan') {
-    const vx = parseVxlanConfig(config);
-    devices = [...(config.ipv4 ? [vx.deviceV4] : []), ...(config.ipv6 ? [vx.deviceV6] : [])];
-    const ctx = {
-      v4: config.ipv4 ? { device: vx.deviceV4 } : undefined,
-      v6: config.ipv6 ? { device: vx.deviceV6 } : undefined,
-      direct: vx.directRouting ? { dev, networks } : undefined,
-    };
-    objectsFor = (lease) => vxlanPeerObjects(lease, ctx);
-  } else {
-    const networksText = networks.length === 0 ? 'no global address' : networks.map(prefixText).join(', ');
-    objectsFor = (lease) => hostGwPeerObjects(lease, { families, dev, networks, networksText });
+  const state = desiredKernelState({
+    config: opts.config, own, host: { dev, networks }, leases: opts.leases,
+    hybrid: routeDomain ? { routeDomain, status: opts.status } : undefined,
+  });
+  if (state.backendType !== 'vxlan' && state.backendType !== 'host-gw') {
+    throw new InvalidInputError('Backend.Type', state.backendType, '--kernel audits the vxlan and host-gw backends (and the cloud types, whose Fallback is one of them) only');
   }
-  const expect = await expectKernel({ leases: [own, ...paths.kernel], own, backendType, objectsFor });
-  const observed = await observeOwned({ netns: opts.netns, families, devices, signal: opts.signal });
-  const drift = kernelDrift(expect, observed, opts.leases);
+  const observed = await observeOwned({ netns: opts.netns, families: [...state.families], devices: [...state.devices], signal: opts.signal });
+  const drift = kernelDrift(state, observed, opts.leases);
   return {
     netns: opts.netns ?? null,
-    backend: backendType,
+    backend: state.backendType,
     ownLease: own.key,
     routeDomain: routeDomain ?? null,
-    peers: expect.peers,
-    cloudRoutedPeers: paths.cloud.length,
-    objects: { expected: expect.desired.size, observed: observed.size },
+    peers: state.peers,
+    cloudRoutedPeers: state.cloudRouted,
+    objects: { expected: state.desired.size, observed: observed.size },
     counts: {
       missing: drift.filter((d) => d.kind === 'missing').length,
       extra: drift.filter((d) => d.kind === 'extra').length,
       different: drift.filter((d) => d.kind === 'different').length,
     },
     drift,
-    skippedPeers: expect.skipped,
+    skippedPeers: [...state.skipped],
   };
 }
-
 
 /** This host's lease (by --public-ip, else the lease whose PublicIP is one of its addresses) and its external interface. */
 async function findHost(opts: KernelAuditOptions): Promise<HostView> {

@@ -1,19 +1,20 @@
-// Kernel expectation (the agent's own peer loop) vs observed objects, pure and
+// Kernel expectation (the agent's own desiredKernelState) vs observed objects, pure and
 // table-driven: vxlan peers with synthetic leases, the kernel as a map.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { vxlanPeerObjects } from '../agent/backends/index.ts';
+import { desiredKernelState } from '../agent/kernel-state.ts';
+import { parseNetworkConfig } from '../config/network.ts';
 import { type KernelObject, objectKey } from '../kernel/index.ts';
 import type { Lease } from '../lease/lease.ts';
-import { parseCidr } from '../net/cidr.ts';
-import { expectKernel, kernelDrift } from './kernel.ts';
+import { testLease } from '../lease/testing.ts';
+import { kernelDrift } from './kernel.ts';
 
 const mac = (n: number): string => `0e:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
 function lease(n: number, over: { mac?: string; type?: string } = {}): Lease {
-  return {
-    key: `10.5.${n}.0-24`, subnet: parseCidr(`10.5.${n}.0/24`), reservation: false, revision: n,
-    attrs: { publicIp: `192.168.0.${n}`, backendType: over.type ?? 'vxlan', backendData: { VNI: 1, VtepMAC: over.mac ?? mac(n) } },
-  };
+  return testLease({
+    subnet: `10.5.${n}.0/24`, revision: n,
+    publicIp: `192.168.0.${n}`, backendType: over.type ?? 'vxlan', backendData: { VNI: 1, VtepMAC: over.mac ?? mac(n) },
+  });
 }
 /** What the agent installs for peer n (fdb, neigh, route). */
 function peerObjects(n: number, m = mac(n)): KernelObject[] {
@@ -25,10 +26,10 @@ function peerObjects(n: number, m = mac(n)): KernelObject[] {
 }
 const keyed = (objects: KernelObject[]): Map<string, KernelObject> => new Map(objects.map((o) => [objectKey(o), o]));
 const own = lease(1);
-const ctx = { v4: { device: 'flannel.1' } };
+const config = parseNetworkConfig('{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}');
 
 async function run(leases: Lease[], kernel: KernelObject[]) {
-  const expect = await expectKernel({ leases, own, backendType: 'vxlan', objectsFor: (l) => vxlanPeerObjects(l, ctx) });
+  const expect = desiredKernelState({ config, own, host: { dev: 'eth0', networks: [] }, leases });
   return { expect, drift: kernelDrift(expect, keyed(kernel), leases) };
 }
 

@@ -1,83 +1,19 @@
 // The kernel half of the audit, pure: which objects this host's agent should
 // have for its peers vs which tartan-owned objects the kernel has.
 //
-// "Should have" is not re-derived here: the agent's own PeerLoop computes it (own
-// lease excluded, peers of another BackendType ignored, unusable or clashing peers
-// skipped with their working objects retained), driven with a reconciler that only
-// records what it is asked for. The difference is the kernel planner's, read as a
-// report instead of a to-do list: add → missing, replace → different, delete → extra.
-import { PeerLoop, type PeerObjects } from '../agent/backends/peer-loop.ts';
+// "Should have" is not re-derived here: it is the agent's own desiredKernelState
+// (own lease excluded, peers of another BackendType ignored, unusable or clashing
+// peers skipped with their working objects retained). The difference is the
+// kernel planner's, read as a report instead of a to-do list: add → missing,
+// replace → different, delete → extra.
+import type { KernelState } from '../agent/kernel-state.ts';
 import { type KernelObject, describeObject, ipv4Text, objectKey, planChanges, prefixText } from '../kernel/index.ts';
 import { backendField, type Lease } from '../lease/lease.ts';
-import { equalCidr, formatIp } from '../net/cidr.ts';
-import { silentLogger } from '../observe/log.ts';
+import { formatIp } from '../net/cidr.ts';
 import type { KernelDriftItem, KernelObjectJson } from './report.ts';
 
-export interface KernelExpectation {
-  readonly desired: ReadonlyMap<string, KernelObject>;
-  readonly retainDsts: ReadonlySet<string>;
-  /** objectKey → the peer lease that needs it. */
-  readonly owners: ReadonlyMap<string, string>;
-  readonly peers: number;
-  readonly skipped: readonly { readonly lease: string; readonly reason: string }[];
-}
-
-export interface ExpectInput {
-  readonly leases: readonly Lease[];
-  readonly own: Lease;
-  readonly backendType: string;
-  readonly objectsFor: (lease: Lease) => PeerObjects;
-}
-
-export async function expectKernel(input: ExpectInput): Promise<KernelExpectation> {
-  let captured: { desired: ReadonlyMap<string, KernelObject>; retainDsts: ReadonlySet<string> } | undefined;
-  const loop = new PeerLoop({
-    backendType: input.backendType,
-    log: silentLogger(),
-    own: { subnet: input.own.subnet, ipv6Subnet: input.own.ipv6Subnet },
-    objectsFor: input.objectsFor,
-    reconciler: {
-      reconcile: async (req) => {
-        captured = { desired: asMap(req.desired), retainDsts: req.retainDsts ?? new Set() };
-        return { observed: false, changes: [], failed: [] };
-      },
-    },
-  });
-  const peers = input.leases.filter((l) => l.key !== input.own.key);
-  await loop.reconcile(peers, new AbortController().signal, false);
-  if (!captured) throw new Error('the agent peer loop asked for no kernel state');
-  return { ...captured, ...attribute(peers, input, captured.desired) };
-}
-
-/** Who needs each desired object, and which peers the loop skipped and why (the loop only logs that). */
-function attribute(peers: readonly Lease[], input: ExpectInput, desired: ReadonlyMap<string, KernelObject>): Pick<KernelExpectation, 'owners' | 'peers' | 'skipped'> {
-  const owners = new Map<string, string>();
-  const skipped: { lease: string; reason: string }[] = [];
-  let count = 0;
-  for (const lease of peers) {
-    if (lease.attrs.backendType !== input.backendType || equalCidr(lease.subnet, input.own.subnet)) continue;
-    count++;
-    let found: PeerObjects;
-    try {
-      found = input.objectsFor(lease);
-    } catch (err) {
-      skipped.push({ lease: lease.key, reason: err instanceof Error ? err.message : String(err) });
-      continue;
-    }
-    const keys = found.objects.map(objectKey);
-    const other = keys.map((k) => owners.get(k)).find((o) => o !== undefined);
-    if (other !== undefined || keys.some((k) => !desired.has(k))) {
-      skipped.push({ lease: lease.key, reason: `needs kernel objects peer ${other ?? 'another lease'} already has (same VtepMAC or subnet address)` });
-      continue;
-    }
-    for (const k of keys) owners.set(k, lease.key);
-    if (found.problems.length > 0) skipped.push({ lease: lease.key, reason: found.problems.map((p) => p.message).join('; ') });
-  }
-  return { owners, peers: count, skipped };
-}
-
 /** Expected vs observed, one item per object that differs, sorted by peer then object key. */
-export function kernelDrift(expect: KernelExpectation, observed: ReadonlyMap<string, KernelObject>, leases: readonly Lease[]): KernelDriftItem[] {
+export function kernelDrift(expect: Pick<KernelState, 'desired' | 'retainDsts' | 'owners'>, observed: ReadonlyMap<string, KernelObject>, leases: readonly Lease[]): KernelDriftItem[] {
   const changes = planChanges({ desired: expect.desired, observed, retainDsts: expect.retainDsts });
   const owner = extraOwner(leases);
   const items = changes.map((c): KernelDriftItem => {
@@ -122,11 +58,6 @@ function extraOwner(leases: readonly Lease[]): (o: KernelObject) => string | nul
     if (o.kind === 'neigh') return byGateway.get(o.ip) ?? null;
     return byMac.get(o.mac) ?? byUnderlay.get(o.dst) ?? null;
   };
-}
-
-function asMap(desired: readonly KernelObject[] | ReadonlyMap<string, KernelObject>): ReadonlyMap<string, KernelObject> {
-  if (desired instanceof Map) return desired as ReadonlyMap<string, KernelObject>;
-  return new Map((desired as readonly KernelObject[]).map((o) => [objectKey(o), o]));
 }
 
 function cmp(a: string, b: string): number {

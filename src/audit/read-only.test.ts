@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_BUDGET } from '../controller/planner.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
-import { parseCidr } from '../net/cidr.ts';
+import { testLease } from '../lease/testing.ts';
 import { FakeCloud } from '../../providers/fake/provider.ts';
 import { type RouteTableReader, canBatch, canPrepareHosts, canReplace } from '../../providers/route-table.ts';
 import { audit } from './audit.ts';
@@ -28,11 +28,11 @@ test('an audit with drift to repair (missing, stale) makes no mutating call, eve
   cloud.addInstance('192.168.0.1', { kind: 'instance', id: 'i-1' });
   cloud.seedRoute('rtb-a', '10.244.9.0/24', { kind: 'instance', id: 'i-1' }, true);
   const snapshot: LeaseSnapshot = {
-    leases: [{ key: '10.244.1.0-24', subnet: parseCidr('10.244.1.0/24'), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } }, reservation: false, revision: 1 }],
+    leases: [testLease({ subnet: '10.244.1.0/24', publicIp: '192.168.0.1', backendData: { RouteDomain: 'aws:vpc-1' } })],
     skipped: [], revision: 1,
   };
   const report = await audit({
-    leases: { list: async () => snapshot, watch: async () => {}, listRouteStatus: async () => new Map() },
+    leases: { list: async () => snapshot, watch: async () => {}, listRouteStatus: async () => ({ statuses: new Map(), unreadable: new Map() }) },
     store: { store: 'memory', prefix: '/p' },
     cloud,
     plan: { budget: DEFAULT_BUDGET },

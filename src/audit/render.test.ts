@@ -6,19 +6,20 @@ import { computeDrift } from '../controller/drift.ts';
 import type { ObservedTable } from '../controller/observe.ts';
 import { planRoutes, DEFAULT_BUDGET } from '../controller/planner.ts';
 import type { JsonValue, Lease } from '../lease/lease.ts';
-import { parseCidr } from '../net/cidr.ts';
+import { testLease } from '../lease/testing.ts';
 import type { NextHop, RouteEntry } from '../../providers/route-table.ts';
 import { buildReport } from './build.ts';
 import { errorReport, renderJson } from './render-json.ts';
 import { renderTable } from './render-table.ts';
 import type { AuditReport, KernelReport } from './report.ts';
 import { summaryLine } from './summary.ts';
+import { decodeRouteStatuses } from '../lease/route-status.ts';
 
 /** Lease n: subnet 10.244.n.0/24 (carrying past 255 into 10.245.…), host 192.168.0.n. */
 const net = (n: number): string => `10.${244 + (n >> 8)}.${n & 255}.0`;
 const ip = (n: number): string => `192.168.${n >> 8}.${n & 255}`;
 function lease(n: number): Lease {
-  return { key: `${net(n)}-24`, subnet: parseCidr(`${net(n)}/24`), attrs: { publicIp: ip(n), backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } }, reservation: false, revision: n, createdRevision: n };
+  return testLease({ subnet: `${net(n)}/24`, publicIp: ip(n), backendData: { RouteDomain: 'aws:vpc-1' }, revision: n, createdRevision: n });
 }
 const hop = (id: string): NextHop => ({ kind: 'instance', id });
 const route = (table: string, n: number, id: string, extra: Partial<RouteEntry> = {}): RouteEntry =>
@@ -50,7 +51,7 @@ function report(spec: Spec): AuditReport {
     generatedAt: '2026-01-01T00:00:00.000Z',
     store: { store: 'etcd http://127.0.0.1:2379', prefix: '/coreos.com/network' },
     snapshot,
-    published: new Map(Object.entries(spec.published ?? {})),
+    published: decodeRouteStatuses(Object.entries(spec.published ?? {}).map(([k, v]) => [k, JSON.stringify(v)])),
     cloud: spec.tables ? {
       provider: 'aws', tables, drift, apiCalls: { DescribeRouteTables: { ok: 3 } },
       plan: spec.plan ? planRoutes(drift, { trusted: true, budget: DEFAULT_BUDGET }) : undefined,

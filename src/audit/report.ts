@@ -3,7 +3,7 @@
 // "nothing" is null or an empty list, so consumers never test for absence. Field
 // names are a contract: add fields, never rename or remove them within a version.
 import type { DriftKind } from '../controller/drift.ts';
-import type { RouteState } from '../controller/planner.ts';
+import type { RouteState } from '../lease/route-status.ts';
 
 export const SCHEMA_VERSION = 1;
 

@@ -3,13 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeDrift } from '../controller/drift.ts';
 import type { JsonValue, Lease } from '../lease/lease.ts';
-import { parseCidr } from '../net/cidr.ts';
+import { testLease } from '../lease/testing.ts';
 import type { RouteEntry } from '../../providers/route-table.ts';
+import { decodeRouteStatuses } from '../lease/route-status.ts';
 import { statusDisagreements } from './status.ts';
 
-const lease = (n: number): Lease => ({
-  key: `10.244.${n}.0-24`, subnet: parseCidr(`10.244.${n}.0/24`), attrs: { publicIp: `192.168.0.${n}`, backendType: 'vxlan', backendData: { RouteDomain: 'aws:vpc-1' } }, reservation: false, revision: n,
-});
+const lease = (n: number): Lease => testLease({ subnet: `10.244.${n}.0/24`, publicIp: `192.168.0.${n}`, backendData: { RouteDomain: 'aws:vpc-1' }, revision: n });
 const owned = (n: number, id = `i-${n}`): RouteEntry => ({ table: 'rtb-1', destination: `10.244.${n}.0/24`, nextHop: { kind: 'instance', id }, state: 'active', owned: true });
 const status = (state: string, tables: Record<string, string>): JsonValue => ({ state, tables, reason: null, provider: 'aws', updated: '2026-01-01T00:00:00Z' });
 
@@ -113,7 +112,7 @@ const cases: {
 for (const c of cases) {
   test(c.description, () => {
     const got = statusDisagreements({
-      published: new Map(Object.entries(c.published)),
+      published: decodeRouteStatuses(Object.entries(c.published).map(([k, v]) => [k, JSON.stringify(v)])),
       leaseKeys: new Set([lease(1), lease(2), lease(3)].map((l) => l.key)),
       unreadableKeys: new Set(c.unreadable ?? []),
       drift: c.cloud === false ? undefined : drift(c.routes ?? [], c.quota),

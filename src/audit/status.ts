@@ -2,19 +2,12 @@
 // the audit observes. Agents choose their path by it (hybrid rule 1), so a status
 // that says `programmed` for a route that is not there blackholes a peer. Pure.
 import type { Drift, DriftKind } from '../controller/drift.ts';
-import { type RouteState, leaseStatuses } from '../controller/planner.ts';
-import type { JsonValue } from '../lease/lease.ts';
+import { leaseStatuses } from '../controller/planner.ts';
+import type { PublishedRouteStatus, RouteState, RouteStatusRead } from '../lease/route-status.ts';
 import type { StatusDisagreement } from './report.ts';
 
-const STATES: ReadonlySet<string> = new Set<RouteState>(['programmed', 'pending', 'overflow', 'conflict', 'error']);
-
-export interface PublishedStatus {
-  readonly state: RouteState;
-  readonly tables: Readonly<Record<string, RouteState>>;
-}
-
 export interface StatusCheckInput {
-  readonly published: ReadonlyMap<string, JsonValue>;
+  readonly published: RouteStatusRead;
   /** Keys of the leases that parse, and of those that do not (the controller keeps their status: fail static). */
   readonly leaseKeys: ReadonlySet<string>;
   readonly unreadableKeys: ReadonlySet<string>;
@@ -22,28 +15,14 @@ export interface StatusCheckInput {
   readonly drift?: Drift | undefined;
 }
 
-/** A published value, or undefined when it is not one the controller writes. */
-export function parsePublished(value: JsonValue | undefined): PublishedStatus | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { state, tables } = value;
-  if (typeof state !== 'string' || !STATES.has(state)) return undefined;
-  if (tables === null || typeof tables !== 'object' || Array.isArray(tables)) return undefined;
-  const out: Record<string, RouteState> = {};
-  for (const [t, s] of Object.entries(tables)) {
-    if (typeof s !== 'string' || !STATES.has(s)) return undefined;
-    out[t] = s as RouteState;
-  }
-  return { state: state as RouteState, tables: out };
-}
-
 export function statusDisagreements(input: StatusCheckInput): StatusDisagreement[] {
   const out: StatusDisagreement[] = [];
   const computed = input.drift ? leaseStatuses(input.drift) : undefined;
-  for (const [lease, value] of input.published) {
-    const status = parsePublished(value);
-    if (!status) {
-      out.push({ lease, kind: 'unreadable', table: null, published: null, observed: null, message: 'the route status value is not one the controller writes' });
-    } else if (!input.leaseKeys.has(lease) && !input.unreadableKeys.has(lease)) {
+  for (const [lease, err] of input.published.unreadable) {
+    out.push({ lease, kind: 'unreadable', table: null, published: null, observed: null, message: `the route status value is not one the controller writes: ${err.message}` });
+  }
+  for (const [lease, status] of input.published.statuses) {
+    if (!input.leaseKeys.has(lease) && !input.unreadableKeys.has(lease)) {
       out.push({ lease, kind: 'orphan', table: null, published: status.state, observed: null, message: 'route status for a lease that no longer exists' });
     } else if (computed && input.leaseKeys.has(lease) && !computed.has(lease)) {
       out.push({
@@ -56,18 +35,17 @@ export function statusDisagreements(input: StatusCheckInput): StatusDisagreement
   return out.sort((a, b) => cmp(a.lease, b.lease) || cmp(a.table ?? '', b.table ?? ''));
 }
 
-function tableDisagreements(drift: Drift, computed: ReturnType<typeof leaseStatuses>, published: ReadonlyMap<string, JsonValue>): StatusDisagreement[] {
+function tableDisagreements(drift: Drift, computed: ReturnType<typeof leaseStatuses>, published: RouteStatusRead): StatusDisagreement[] {
   const kinds = new Map<string, DriftKind>();
   for (const t of drift.tables) for (const i of t.items) if (i.leaseKey) kinds.set(`${i.leaseKey}\u0000${t.table}`, i.kind);
   const out: StatusDisagreement[] = [];
   for (const [lease, want] of computed) {
-    const raw = published.get(lease);
-    if (raw === undefined) {
+    if (published.unreadable.has(lease)) continue; // reported as unreadable
+    const status: PublishedRouteStatus | undefined = published.statuses.get(lease);
+    if (status === undefined) {
       out.push({ lease, kind: 'missing', table: null, published: null, observed: want.state, message: 'the controller has published no route status for this lease' });
       continue;
     }
-    const status = parsePublished(raw);
-    if (!status) continue; // reported as unreadable
     for (const [table, observed] of Object.entries(want.tables)) {
       const said = status.tables[table];
       if (said !== undefined && equivalent(said, observed)) continue;

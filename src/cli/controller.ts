@@ -2,7 +2,7 @@
 // entries in every managed cloud route table and publishes route status.
 import { hostname } from 'node:os';
 import { Controller } from '../controller/controller.ts';
-import { defaultIdentity } from '../controller/election.ts';
+import { defaultIdentity } from '../lease/election.ts';
 import { type FlagSpec, bool, num, parseFlags, renderHelp, str } from '../config/flags.ts';
 import { EtcdElector } from '../lease/etcd-election.ts';
 import { startHttpServer, textStatus } from '../observe/http.ts';

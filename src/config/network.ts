@@ -5,7 +5,7 @@ import { InvalidInputError } from '../errors.ts';
 import {
   type Cidr, type Family, bitsOf, contains, formatCidr, hostMask, lastAddr, networkAddr, parseCidr, size,
 } from '../net/cidr.ts';
-import type { JsonValue } from '../lease/lease.ts';
+import type { JsonValue } from '../util/json.ts';
 
 /** One family's address pool: leases are `subnetLen`-sized blocks in [subnetMin, subnetMax]. */
 export interface SubnetPool {

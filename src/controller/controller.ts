@@ -4,6 +4,7 @@
 // status. A periodic resync repairs drift that no event announced. It knows
 // nothing of leader election: it runs until its signal aborts.
 import { errorMessage } from '../errors.ts';
+import { wantsCloudRoute } from '../lease/hybrid.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { Logger } from '../observe/log.ts';
 import type { ControllerMetrics } from '../observe/metrics.ts';
@@ -13,7 +14,6 @@ import type { RouteTableWriter } from '../../providers/route-table.ts';
 import { applyPlan, type ActionResult } from './act.ts';
 import { computeDrift, countByKind, type Drift } from './drift.ts';
 import { HostResolver } from './hosts.ts';
-import { wantsCloudRoute } from '../agent/path.ts';
 import { observeTables, protectedDestinations } from './observe.ts';
 import { type DeletionBudget, type RoutePlan, planRoutes } from './planner.ts';
 import { StatusPublisher } from './status.ts';
@@ -54,7 +54,7 @@ export class Controller {
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
     this.#hosts = new HostResolver({ provider: opts.provider, clock: this.#clock, negativeTtlMs: opts.negativeResolveMs ?? 600_000, log: opts.log });
-    this.#status = new StatusPublisher({ store: opts.status, provider: opts.provider.provider });
+    this.#status = new StatusPublisher({ store: opts.status, provider: opts.provider.provider, clock: this.#clock });
   }
 
   /** Something changed (a lease event, a provider hint): run a pass soon. */
@@ -81,7 +81,7 @@ export class Controller {
         const pass = await this.reconcileOnce(signal);
         lastPassEnd = this.#clock.now();
         // Work held back or failed this pass is retried at once, not at the next resync.
-        if (pass.plan.held.deletions > 0 && pass.plan.held.reason?.startsWith('deletion budget')) this.#wake.wake();
+        if (pass.plan.held.cause === 'budget') this.#wake.wake();
       } catch (err) {
         if (signal.aborted) return;
         lastPassEnd = this.#clock.now();
@@ -105,7 +105,7 @@ export class Controller {
     const results = await applyPlan({ provider: this.#o.provider, plan, concurrency: this.#o.concurrency ?? 16, signal, log: this.#o.log });
     // A write the cloud refused may name a host that is gone (terminated, released): look it up again next pass.
     this.#hosts.forget(results.flatMap((r) => (r.outcome === 'error' && r.action.op !== 'delete' ? [r.action.nextHop] : [])));
-    await this.#status.publish(snapshot, drift, plan, results, signal);
+    await this.#status.publish({ plan, results, keep: new Set(snapshot.skipped.map((s) => s.key)), signal });
     const pass = { drift, plan, results };
     this.lastPass = pass;
     this.#record(pass, this.#clock.now() - started);

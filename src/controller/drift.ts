@@ -1,8 +1,8 @@
 // "What should exist" in the cloud, in one place: the controller plans from it and
 // `tartan audit` reports it. Pure: leases + resolved next hops + the observed
 // tables in, one drift item per (table, destination) out.
+import { wantsCloudRoute } from '../lease/hybrid.ts';
 import type { Lease } from '../lease/lease.ts';
-import { wantsCloudRoute } from '../agent/path.ts';
 import { contains, formatCidr, parseCidr } from '../net/cidr.ts';
 import { type NextHop, type RouteEntry, type RouteListing, type TableCapacity, routesTo } from '../../providers/route-table.ts';
 

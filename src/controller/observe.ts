@@ -1,8 +1,8 @@
 // How the controller and `tartan audit` observe the cloud and the lease set, once,
 // so both judge drift from the same inputs. Read calls only: this file sees the
 // provider through RouteTableReader, never the writer half.
-import { INSTANCE_ID_FIELD } from '../agent/path.ts';
-import { type Lease, backendField, parseSubnetKey } from '../lease/lease.ts';
+import { publishedInstanceId } from '../lease/hybrid.ts';
+import { type Lease, parseSubnetKey } from '../lease/lease.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
 import { formatCidr } from '../net/cidr.ts';
 import type { HostRef, RouteTableReader } from '../../providers/route-table.ts';
@@ -25,8 +25,7 @@ export async function observeTables(provider: RouteTableReader, signal: AbortSig
 
 /** How a lease's host is looked up: its PublicIP, and the instance id its agent published (hybrid mode) when there is one. */
 export function hostRef(lease: Lease): HostRef {
-  const instanceId = backendField(lease.attrs.backendData, INSTANCE_ID_FIELD);
-  return { publicIp: lease.attrs.publicIp, instanceId: typeof instanceId === 'string' ? instanceId : undefined };
+  return { publicIp: lease.attrs.publicIp, instanceId: publishedInstanceId(lease) };
 }
 
 /** Subnets of leases whose value does not parse: their routes are never deleted on that account. */

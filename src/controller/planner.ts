@@ -2,6 +2,7 @@
 // fail static (no deletion on an untrusted lease view), a deletion budget per
 // pass, never an action on a route tartan does not own, conflicts only reported.
 import { type NextHop, type RouteEntry, routesTo } from '../../providers/route-table.ts';
+import { type RouteState, type RouteStatus, worstRouteState } from '../lease/route-status.ts';
 import type { Drift, DriftItem, DriftKind } from './drift.ts';
 
 export type RouteAction =
@@ -9,13 +10,6 @@ export type RouteAction =
   | { readonly op: 'replace'; readonly table: string; readonly destination: string; readonly nextHop: NextHop; readonly leaseKey: string; readonly old: RouteEntry }
   | { readonly op: 'delete'; readonly table: string; readonly route: RouteEntry };
 
-export type RouteState = 'programmed' | 'pending' | 'overflow' | 'conflict' | 'error';
-
-export interface LeaseRouteStatus {
-  readonly state: RouteState;
-  readonly tables: Readonly<Record<string, RouteState>>;
-  readonly reason?: string | undefined;
-}
 
 export interface DeletionBudget {
   /** At most this share of the owned routes per pass… */
@@ -36,9 +30,22 @@ export interface PlanOptions {
 
 export interface RoutePlan {
   readonly actions: readonly RouteAction[];
-  readonly statuses: ReadonlyMap<string, LeaseRouteStatus>;
+  readonly statuses: ReadonlyMap<string, RouteStatus>;
   /** Deletions that were due but held back this pass, and why. */
-  readonly held: { readonly deletions: number; readonly reason?: string | undefined };
+  readonly held: HeldDeletions;
+}
+
+/**
+ * Why deletions were held: `budget` (more are due than one pass may do: the rest
+ * go next pass, at once), `untrusted` (the lease view is not synced: fail static),
+ * `unparsed` (the lease value does not parse: fail static).
+ */
+export type HeldCause = 'budget' | 'untrusted' | 'unparsed';
+
+export interface HeldDeletions {
+  readonly deletions: number;
+  readonly cause?: HeldCause | undefined;
+  readonly reason?: string | undefined;
 }
 
 export const DEFAULT_BUDGET: DeletionBudget = { percent: 10, min: 5, force: false };
@@ -83,17 +90,17 @@ function budgetDeletions(stale: readonly DriftItem[], owned: number, opts: PlanO
   const candidates = staleOwned.filter((i) => !opts.protect?.has(i.destination));
   const protectedCount = staleOwned.length - candidates.length;
   if (candidates.length === 0) {
-    return { allowed: [], held: protectedCount > 0 ? { deletions: protectedCount, reason: 'the lease value does not parse (fail static)' } : { deletions: 0 } };
+    return { allowed: [], held: protectedCount > 0 ? { deletions: protectedCount, cause: 'unparsed', reason: 'the lease value does not parse (fail static)' } : { deletions: 0 } };
   }
   if (!opts.trusted) {
-    return { allowed: [], held: { deletions: candidates.length, reason: 'the lease view is not synced or not connected (fail static)' } };
+    return { allowed: [], held: { deletions: candidates.length, cause: 'untrusted', reason: 'the lease view is not synced or not connected (fail static)' } };
   }
   if (opts.budget.force) return { allowed: candidates, held: { deletions: 0 } };
   const limit = Math.max(opts.budget.min, Math.floor((owned * opts.budget.percent) / 100));
   if (candidates.length <= limit) return { allowed: candidates, held: { deletions: 0 } };
   return {
     allowed: candidates.slice(0, limit),
-    held: { deletions: candidates.length - limit, reason: `deletion budget: at most ${limit} of ${owned} owned routes per pass` },
+    held: { deletions: candidates.length - limit, cause: 'budget', reason: `deletion budget: at most ${limit} of ${owned} owned routes per pass` },
   };
 }
 
@@ -101,10 +108,9 @@ const TABLE_STATE: Record<DriftKind, RouteState | undefined> = {
   ok: 'programmed', missing: 'pending', 'wrong-next-hop': 'pending', blackhole: 'pending',
   overflow: 'overflow', conflict: 'conflict', stale: undefined,
 };
-const PRIORITY: readonly RouteState[] = ['conflict', 'overflow', 'error', 'pending', 'programmed'];
 
 /** One status per lease in the route domain, across every managed table. */
-export function leaseStatuses(drift: Drift): Map<string, LeaseRouteStatus> {
+export function leaseStatuses(drift: Drift): Map<string, RouteStatus> {
   const perLease = new Map<string, Record<string, RouteState>>();
   for (const table of drift.tables) {
     for (const item of table.items) {
@@ -115,13 +121,9 @@ export function leaseStatuses(drift: Drift): Map<string, LeaseRouteStatus> {
       perLease.set(item.leaseKey, tables);
     }
   }
-  const out = new Map<string, LeaseRouteStatus>();
-  for (const [key, tables] of perLease) out.set(key, { state: worst(Object.values(tables)), tables, reason: reasonFor(tables) });
+  const out = new Map<string, RouteStatus>();
+  for (const [key, tables] of perLease) out.set(key, { state: worstRouteState(Object.values(tables)), tables, reason: reasonFor(tables) });
   return out;
-}
-
-export function worst(states: readonly RouteState[]): RouteState {
-  return PRIORITY.find((p) => states.includes(p)) ?? 'pending';
 }
 
 function reasonFor(tables: Record<string, RouteState>): string | undefined {

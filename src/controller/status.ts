@@ -1,61 +1,65 @@
 // Route status per lease at `<prefix>/routes/<subnet-key>`: what agents (hybrid
 // path choice) and `tartan audit` read. Written only when it changes.
 import { errorMessage } from '../errors.ts';
-import type { JsonValue } from '../lease/lease.ts';
-import type { LeaseSnapshot, RouteStatusStore } from '../lease/store.ts';
+import { type PublishedRouteStatus, type RouteState, type RouteStatus, sameRouteStatus, worstRouteState } from '../lease/route-status.ts';
+import type { RouteStatusStore } from '../lease/store.ts';
+import { type Clock, realClock } from '../util/time.ts';
 import type { ActionResult } from './act.ts';
-import type { Drift } from './drift.ts';
-import { type LeaseRouteStatus, type RoutePlan, type RouteState, worst } from './planner.ts';
+import type { RoutePlan } from './planner.ts';
 
-export interface PublishedStatus extends LeaseRouteStatus {
+export interface StatusPublisherOptions {
+  readonly store: RouteStatusStore;
   readonly provider: string;
-  readonly updated: string;
+  readonly clock?: Clock | undefined;
+}
+
+export interface PublishInput {
+  readonly plan: RoutePlan;
+  readonly results: readonly ActionResult[];
+  /** Keys of leases whose value does not parse: their status is kept (fail static), never deleted. */
+  readonly keep: ReadonlySet<string>;
+  readonly signal: AbortSignal;
 }
 
 export class StatusPublisher {
-  readonly #store: RouteStatusStore;
-  readonly #provider: string;
-  #written: Map<string, string> | undefined;
-  #current = new Map<string, LeaseRouteStatus>();
+  readonly #o: StatusPublisherOptions;
+  readonly #clock: Clock;
+  /** What the store holds, by key; `undefined` for a value that does not decode (rewritten at the first chance). */
+  #written: Map<string, RouteStatus | undefined> | undefined;
+  #current = new Map<string, RouteStatus>();
 
-  constructor(opts: { store: RouteStatusStore; provider: string }) {
-    this.#store = opts.store;
-    this.#provider = opts.provider;
+  constructor(opts: StatusPublisherOptions) {
+    this.#o = opts;
+    this.#clock = opts.clock ?? realClock;
   }
 
-  current(): ReadonlyMap<string, LeaseRouteStatus> {
+  current(): ReadonlyMap<string, RouteStatus> {
     return this.#current;
   }
 
-  async publish(snapshot: LeaseSnapshot, _drift: Drift, plan: RoutePlan, results: readonly ActionResult[], signal: AbortSignal): Promise<void> {
-    this.#written ??= await this.#load(signal);
-    const next = applyResults(plan.statuses, results);
+  async publish(input: PublishInput): Promise<void> {
+    const written = (this.#written ??= await this.#load(input.signal));
+    const next = applyResults(input.plan.statuses, input.results);
     this.#current = next;
-    const skipped = new Set(snapshot.skipped.map((s) => s.key));
-    const updated = new Date().toISOString();
-    const bodies = new Map<string, string>();
-    const puts = new Map<string, JsonValue>();
+    const updated = new Date(this.#clock.now()).toISOString();
+    const puts = new Map<string, PublishedRouteStatus>();
     for (const [key, status] of next) {
-      const body = JSON.stringify({ state: status.state, tables: status.tables, reason: status.reason ?? null });
-      if (this.#written.get(key) === body) continue;
-      bodies.set(key, body);
-      puts.set(key, { ...(JSON.parse(body) as Record<string, JsonValue>), provider: this.#provider, updated });
+      const before = written.get(key);
+      if (before !== undefined && sameRouteStatus(before, status)) continue;
+      puts.set(key, { ...status, provider: this.#o.provider, updated });
     }
-    const deletes = [...this.#written.keys()].filter((key) => !next.has(key) && !skipped.has(key));
+    const deletes = [...written.keys()].filter((key) => !next.has(key) && !input.keep.has(key));
     if (puts.size === 0 && deletes.length === 0) return;
     // Batched (a few transactions, not one request per lease); remembered only once written.
-    await this.#store.writeRouteStatuses(puts, deletes, signal);
-    for (const [key, body] of bodies) this.#written.set(key, body);
-    for (const key of deletes) this.#written.delete(key);
+    await this.#o.store.writeRouteStatuses(puts, deletes, input.signal);
+    for (const [key, status] of puts) written.set(key, status);
+    for (const key of deletes) written.delete(key);
   }
 
-  async #load(signal: AbortSignal): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const [key, value] of await this.#store.listRouteStatus(signal)) {
-      if (value && typeof value === 'object' && !Array.isArray(value)) {
-        out.set(key, JSON.stringify({ state: value.state, tables: value.tables, reason: value.reason ?? null }));
-      } else out.set(key, '');
-    }
+  async #load(signal: AbortSignal): Promise<Map<string, RouteStatus | undefined>> {
+    const read = await this.#o.store.listRouteStatus(signal);
+    const out = new Map<string, RouteStatus | undefined>(read.statuses);
+    for (const key of read.unreadable.keys()) out.set(key, undefined);
     return out;
   }
 }
@@ -66,7 +70,7 @@ export class StatusPublisher {
  * only when the route is in effect: EC2 synchronously, GCE at operation DONE,
  * Alibaba at Available), so agents may switch paths in the same pass.
  */
-export function applyResults(statuses: ReadonlyMap<string, LeaseRouteStatus>, results: readonly ActionResult[]): Map<string, LeaseRouteStatus> {
+export function applyResults(statuses: ReadonlyMap<string, RouteStatus>, results: readonly ActionResult[]): Map<string, RouteStatus> {
   const out = new Map(statuses);
   for (const r of results) {
     if (r.action.op === 'delete') continue;
@@ -75,7 +79,7 @@ export function applyResults(statuses: ReadonlyMap<string, LeaseRouteStatus>, re
     const state: RouteState = r.outcome === 'done' ? 'programmed' : r.outcome;
     const tables = { ...(prev?.tables ?? {}), [r.action.table]: state };
     const reason = r.outcome === 'done' ? prev?.reason : `${r.action.op} in ${r.action.table}: ${errorMessage(r.error)}`;
-    out.set(key, { state: worst(Object.values(tables)), tables, reason });
+    out.set(key, { state: worstRouteState(Object.values(tables)), tables, reason });
   }
   return out;
 }

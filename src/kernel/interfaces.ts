@@ -5,27 +5,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export interface ObservedAddress {
-  readonly family: 4 | 6;
-  readonly local: string;
-  readonly prefixlen: number;
-  readonly scope: string;
-}
-
-export interface ObservedInterface {
-  readonly name: string;
-  readonly index: number;
-  readonly mtu: number;
-  readonly up: boolean;
-  readonly addrs: readonly ObservedAddress[];
-}
-
-export interface InterfaceView {
-  readonly interfaces: readonly ObservedInterface[];
-  /** Device of the IPv4 default route, if any. */
-  readonly defaultDev?: string | undefined;
-  readonly defaultDev6?: string | undefined;
-}
+export type { InterfaceView, ObservedAddress, ObservedInterface } from '../net/interfaces.ts';
+import type { InterfaceView } from '../net/interfaces.ts';
 
 interface IpAddrJson {
   ifname: string;

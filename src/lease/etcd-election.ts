@@ -4,7 +4,7 @@
 // of the key. Any doubt (keepalive failure, key gone or changed) aborts `lost`.
 // We watch/poll the key ourselves: etcd3's ElectionObserver can report the wrong leader.
 import type { Etcd3, Lease as EtcdLease } from 'etcd3';
-import type { LeaderElector, Leadership } from '../controller/election.ts';
+import type { LeaderElector, Leadership } from './election.ts';
 import { errorMessage } from '../errors.ts';
 import { type Clock, realClock } from '../util/time.ts';
 

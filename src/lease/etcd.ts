@@ -8,12 +8,13 @@ import { ConflictError, InvalidInputError, QuotaExceededError, errorMessage } fr
 import { formatCidr } from '../net/cidr.ts';
 import { type Clock, realClock } from '../util/time.ts';
 import { planAcquire } from './acquire.ts';
-import { type JsonValue, type Lease, type LeaseAttrs, decodeLeaseAttrs, encodeLeaseAttrs, parseSubnetKey, subnetKey } from './lease.ts';
+import { type Lease, type LeaseAttrs, decodeLeaseAttrs, encodeLeaseAttrs, parseSubnetKey, subnetKey } from './lease.ts';
 import {
   type AcquireRequest, type LeaseEvent, type LeaseHolder, type LeaseReader, type LeaseSnapshot, type NetworkConfigSource,
   type RouteStatusSnapshot, type RouteStatusStore, type RouteStatusWatchOptions, type SkippedLease, LeaseRevokedError, ROUTE_STATUS_BATCH,
 } from './store.ts';
 import { watchPrefix } from './etcd-watch.ts';
+import { type PublishedRouteStatus, type RouteStatusRead, decodeRouteStatuses, encodeRouteStatus } from './route-status.ts';
 
 export const DEFAULT_PREFIX = '/coreos.com/network';
 export const DEFAULT_LEASE_TTL_SECONDS = 24 * 60 * 60;
@@ -208,15 +209,14 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     return `${this.prefix}/routes/`;
   }
 
-  async listRouteStatus(signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>> {
-    return (await this.snapshotRouteStatus(signal)).statuses;
+  async listRouteStatus(signal: AbortSignal): Promise<RouteStatusRead> {
+    return await this.snapshotRouteStatus(signal);
   }
 
   async snapshotRouteStatus(_signal: AbortSignal): Promise<RouteStatusSnapshot> {
     const res = await this.#count('range', () => this.#client.getAll().prefix(this.routesPrefix).exec());
-    const statuses = new Map<string, JsonValue>();
-    for (const kv of res.kvs) statuses.set(kv.key.toString('utf8').slice(this.routesPrefix.length), parseStatus(kv.value.toString('utf8')));
-    return { statuses, revision: Number(res.header.revision) };
+    const read = decodeRouteStatuses(res.kvs.map((kv) => [kv.key.toString('utf8').slice(this.routesPrefix.length), kv.value.toString('utf8')] as const));
+    return { ...read, revision: Number(res.header.revision) };
   }
 
   async watchRouteStatus(opts: RouteStatusWatchOptions): Promise<void> {
@@ -229,24 +229,26 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
       relist: (signal) => this.snapshotRouteStatus(signal),
       onEvents: (raw, resync) => {
         if (resync) {
-          opts.onResync(resync.statuses);
+          opts.onResync(resync);
           return;
         }
         for (const ev of raw) {
           const key = ev.kv.key.toString('utf8').slice(this.routesPrefix.length);
-          opts.onChange(key, ev.type === 'delete' ? undefined : parseStatus(ev.kv.value.toString('utf8')));
+          // A value that does not decode reads as "not programmed": the agent keeps the kernel path.
+          const status = ev.type === 'delete' ? undefined : decodeRouteStatuses([[key, ev.kv.value.toString('utf8')]]).statuses.get(key);
+          opts.onChange(key, status);
         }
       },
     });
   }
 
-  async putRouteStatus(key: string, status: JsonValue, _signal: AbortSignal): Promise<void> {
-    await this.#count('put', () => this.#client.put(this.routesPrefix + key).value(JSON.stringify(status)).exec());
+  async putRouteStatus(key: string, status: PublishedRouteStatus, _signal: AbortSignal): Promise<void> {
+    await this.#count('put', () => this.#client.put(this.routesPrefix + key).value(encodeRouteStatus(status)).exec());
   }
 
-  async writeRouteStatuses(puts: ReadonlyMap<string, JsonValue>, deletes: readonly string[], _signal: AbortSignal): Promise<void> {
+  async writeRouteStatuses(puts: ReadonlyMap<string, PublishedRouteStatus>, deletes: readonly string[], _signal: AbortSignal): Promise<void> {
     const ops: IRequestOp[] = [
-      ...[...puts].map(([key, status]): IRequestOp => ({ request_put: { key: Buffer.from(this.routesPrefix + key), value: Buffer.from(JSON.stringify(status)) } })),
+      ...[...puts].map(([key, status]): IRequestOp => ({ request_put: { key: Buffer.from(this.routesPrefix + key), value: Buffer.from(encodeRouteStatus(status)) } })),
       ...deletes.map((key): IRequestOp => ({ request_delete_range: { key: Buffer.from(this.routesPrefix + key) } })),
     ];
     for (let i = 0; i < ops.length; i += ROUTE_STATUS_BATCH) {
@@ -258,14 +260,5 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
   async #count<T>(kind: string, fn: () => Promise<T>): Promise<T> {
     this.#requests.set(kind, (this.#requests.get(kind) ?? 0) + 1);
     return await fn();
-  }
-}
-
-/** A status value that does not parse reads as null: "not programmed", never a crash. */
-function parseStatus(text: string): JsonValue {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch {
-    return null;
   }
 }

@@ -3,8 +3,9 @@
 // BackendType, BackendData, BackendV6Data. Key and value codecs live here and only here.
 import { InvalidInputError } from '../errors.ts';
 import { type Cidr, formatCidr, formatIp, parseCidr, parseIp } from '../net/cidr.ts';
+import type { JsonValue } from '../util/json.ts';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 
 export interface LeaseAttrs {
   readonly publicIp: string;

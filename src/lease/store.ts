@@ -3,7 +3,8 @@
 // "unimplemented"): reading + watching, acquiring + renewing, the network config.
 import type { NetworkConfig } from '../config/network.ts';
 import type { Cidr } from '../net/cidr.ts';
-import type { JsonValue, Lease, LeaseAttrs } from './lease.ts';
+import type { Lease, LeaseAttrs } from './lease.ts';
+import type { PublishedRouteStatus, RouteStatusRead } from './route-status.ts';
 
 export interface SkippedLease {
   readonly key: string;
@@ -56,29 +57,29 @@ export interface NetworkConfigSource {
   getNetworkConfig(signal: AbortSignal): Promise<NetworkConfig>;
 }
 
-/** Route status the controller publishes per lease (`<prefix>/routes/<subnet-key>`). */
+/** Route status the controller publishes per lease (etcd: `<prefix>/routes/<subnet-key>`). */
 export interface RouteStatusStore {
-  listRouteStatus(signal: AbortSignal): Promise<ReadonlyMap<string, JsonValue>>;
-  putRouteStatus(key: string, status: JsonValue, signal: AbortSignal): Promise<void>;
+  /** Every status; values that do not decode come back apart, never as a status. */
+  listRouteStatus(signal: AbortSignal): Promise<RouteStatusRead>;
+  putRouteStatus(key: string, status: PublishedRouteStatus, signal: AbortSignal): Promise<void>;
   /** Many puts and deletes in few requests (each a transaction of up to ROUTE_STATUS_BATCH). */
-  writeRouteStatuses(puts: ReadonlyMap<string, JsonValue>, deletes: readonly string[], signal: AbortSignal): Promise<void>;
+  writeRouteStatuses(puts: ReadonlyMap<string, PublishedRouteStatus>, deletes: readonly string[], signal: AbortSignal): Promise<void>;
 }
 
 /** Operations per etcd transaction when writing route statuses (etcd allows 128 by default, --max-txn-ops). */
 export const ROUTE_STATUS_BATCH = 64;
 
-export interface RouteStatusSnapshot {
-  readonly statuses: ReadonlyMap<string, JsonValue>;
+export interface RouteStatusSnapshot extends RouteStatusRead {
   readonly revision: number;
 }
 
 export interface RouteStatusWatchOptions {
   readonly fromRevision: number;
   readonly signal: AbortSignal;
-  /** One status changed; `undefined` when it was deleted. */
-  readonly onChange: (key: string, status: JsonValue | undefined) => void;
+  /** One status changed; `undefined` when it was deleted or its new value does not decode (not programmed). */
+  readonly onChange: (key: string, status: PublishedRouteStatus | undefined) => void;
   /** The watch could not resume (compaction): here are all statuses again. */
-  readonly onResync: (statuses: ReadonlyMap<string, JsonValue>) => void;
+  readonly onResync: (read: RouteStatusRead) => void;
 }
 
 /** What agents read of the controller's route status (hybrid path choice). */

@@ -2,8 +2,7 @@
 // --iface (names or IPs, in order), else --iface-regex (IPs first, then names),
 // else --iface-can-reach, else the interface of the default route.
 import { InvalidInputError } from '../errors.ts';
-import type { ExternalInterface } from '../agent/backend.ts';
-import type { InterfaceView, ObservedInterface } from '../kernel/interfaces.ts';
+import type { ExternalInterface, InterfaceView, ObservedInterface } from './interfaces.ts';
 import { parseIp } from './cidr.ts';
 
 export interface IfaceChoice {

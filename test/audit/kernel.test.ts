@@ -9,7 +9,7 @@ import type { Etcd3 } from 'etcd3';
 import { createVxlanBackend } from '../../src/agent/backends/index.ts';
 import { parseNetworkConfig } from '../../src/config/network.ts';
 import { type Lease, type EtcdLeaseStore, createEtcdClient } from '../../src/lease/index.ts';
-import { parseCidr } from '../../src/net/cidr.ts';
+import { testLease } from '../../src/lease/testing.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { type BenchHost, createBenchHost, syntheticPeer } from '../lab/bench-host.ts';
 import { ipBatch } from '../lab/netns.ts';
@@ -34,10 +34,7 @@ describe('audit --kernel (network namespace)', { skip }, () => {
     host = await createBenchHost('aud');
     const backend = createVxlanBackend({ network: config, iface: host.iface, log: silentLogger(), netns: host.ns });
     const prepared = await backend.prepare(signal);
-    const own: Lease = {
-      key: '10.9.0.0-24', subnet: parseCidr('10.9.0.0/24'), reservation: false, revision: 0,
-      attrs: { publicIp: host.iface.publicIp, backendType: 'vxlan', backendData: prepared.backendData },
-    };
+    const own = testLease({ subnet: '10.9.0.0/24', revision: 0, publicIp: host.iface.publicIp, backendData: prepared.backendData });
     await backend.activate({ subnet: own.subnet }, signal);
     await backend.reconcile(peers, signal);
     store = await seedStore(client, [own, ...peers].map((l, n) => ({ n, key: l.key, publicIp: l.attrs.publicIp, backendData: l.attrs.backendData })), { Type: 'vxlan' }, NETWORK);
@@ -79,7 +76,7 @@ describe('audit --kernel (network namespace)', { skip }, () => {
     const withDomain = (l: Lease): Lease => ({ ...l, attrs: { ...l.attrs, backendData: { ...(l.attrs.backendData as object), ...domain } } });
     const leases = (await store.list(signal)).leases.map((l) => (l.key === '10.1.1.0-24' ? l : withDomain(l)));
     const hybrid = await seedStore(client, leases.map((l, n) => ({ n, key: l.key, publicIp: l.attrs.publicIp, backendData: l.attrs.backendData })), { Type: 'vxlan' }, NETWORK);
-    await hybrid.putRouteStatus('10.1.0.0-24', { state: 'programmed', tables: { 'rtb-1': 'programmed' }, reason: null }, signal);
+    await hybrid.putRouteStatus('10.1.0.0-24', { state: 'programmed', tables: { 'rtb-1': 'programmed' } }, signal);
     const { json } = await runAudit(hybrid, undefined, { plan: undefined, kernel: { config, netns: host!.ns } });
     assert.equal(json.kernel?.routeDomain, 'aws:vpc-0abc');
     assert.deepEqual([json.kernel?.peers, json.kernel?.cloudRoutedPeers], [1, 1]);

@@ -4,7 +4,7 @@
 import type { Etcd3 } from 'etcd3';
 import { audit, deadline, exitCodeFor, renderJson, renderTable, type AuditOptions, type AuditReport } from '../../src/audit/index.ts';
 import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
-import { type JsonValue, EtcdLeaseStore, encodeLeaseAttrs } from '../../src/lease/index.ts';
+import { type JsonValue, EtcdLeaseStore, type RouteState, encodeLeaseAttrs } from '../../src/lease/index.ts';
 import type { RouteTableReader } from '../../providers/route-table.ts';
 import { uniquePrefix } from '../support/etcd.ts';
 
@@ -36,8 +36,8 @@ export async function seedStore(
 }
 
 /** The controller's status value for a lease, as the StatusPublisher writes it. */
-export async function putStatus(store: EtcdLeaseStore, n: number, state: string, tables: Record<string, string>): Promise<void> {
-  await store.putRouteStatus(key(n), { state, tables, reason: null, provider: 'test', updated: new Date().toISOString() }, new AbortController().signal);
+export async function putStatus(store: EtcdLeaseStore, n: number, state: RouteState, tables: Record<string, RouteState>): Promise<void> {
+  await store.putRouteStatus(key(n), { state, tables, provider: 'test', updated: new Date().toISOString() }, new AbortController().signal);
 }
 
 export interface Audited {

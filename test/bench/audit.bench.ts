@@ -102,7 +102,7 @@ async function seed(emulator: Awaited<ReturnType<typeof startAwsEmulator>>, clie
       // As a tartan agent in the VPC publishes it: only such leases get cloud routes.
       const backendData = { VNI: 1, RouteDomain: `aws:${vpcId}`, InstanceID: instances[n]! };
       await client.put(`${store.subnetsPrefix}${key}`).value(encodeLeaseAttrs({ publicIp: ip(n), backendType: 'vxlan', backendData })).exec();
-      await store.putRouteStatus(key, { state: 'programmed', tables: Object.fromEntries(tables.map((t) => [t, 'programmed'])), reason: null }, new AbortController().signal);
+      await store.putRouteStatus(key, { state: 'programmed', tables: Object.fromEntries(tables.map((t) => [t, 'programmed' as const])) }, new AbortController().signal);
     }));
   }
   return { tables, store };

@@ -73,7 +73,7 @@ async function measure(etcd: EtcdServer, client: Etcd3, run: { label: string; ma
       const empty = await idle(3);
       await putLeases(client, prefix, world.hosts(0, LEASES), 1);
       const store = new EtcdLeaseStore({ client, prefix });
-      await waitFor(`${LEASES} route statuses`, async () => (await store.listRouteStatus(AbortSignal.timeout(10_000))).size === LEASES, 180_000);
+      await waitFor(`${LEASES} route statuses`, async () => (await store.listRouteStatus(AbortSignal.timeout(10_000))).statuses.size === LEASES, 180_000);
       const overflow = await metric(metricsPort, /^tartan_controller_routes\{state="overflow"\}/);
       const full = await idle(3);
       const met = run.target ? { target: `≤ ${TARGET_MB}`, met: full.rss <= TARGET_MB } : {};

@@ -10,7 +10,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { BenchOptions, BenchRow } from './result.ts';
 import { choosePaths } from '../../src/agent/path.ts';
-import { type JsonValue, type Lease, subnetKey } from '../../src/lease/index.ts';
+import { type JsonValue, type Lease, type RouteStatus, subnetKey } from '../../src/lease/index.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { startEtcd } from '../support/etcd.ts';
 import { type HybridHost, subnetAddress } from '../lab/hybrid.ts';
@@ -26,9 +26,9 @@ const DOMAIN = 'aws:vpc-0bench';
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** 5,000 peers: 80 % in this host's VPC (of which 90 % programmed, the rest overflow), 10 % on-prem, 10 % flannel leases. */
-function syntheticPeers(): { peers: Lease[]; status: Map<string, JsonValue> } {
+function syntheticPeers(): { peers: Lease[]; status: Map<string, RouteStatus> } {
   const peers: Lease[] = [];
-  const status = new Map<string, JsonValue>();
+  const status = new Map<string, RouteStatus>();
   for (let i = 0; i < PEERS; i++) {
     const subnet = { family: 4 as const, addr: BigInt((10 << 24) >>> 0) + BigInt(i + 1) * 256n, prefix: 24 };
     const kind = i % 10;
@@ -37,7 +37,7 @@ function syntheticPeers(): { peers: Lease[]; status: Map<string, JsonValue> } {
     else if (kind === 8) data.RouteDomain = 'none';
     const key = subnetKey(subnet);
     peers.push({ key, subnet, attrs: { publicIp: `172.16.${i >> 8}.${i & 255}`, backendType: 'vxlan', backendData: data }, reservation: false, revision: i + 1 });
-    if (kind < 8) status.set(key, { state: Math.floor(i / 10) % 10 === 9 ? 'overflow' : 'programmed', tables: {}, reason: null });
+    if (kind < 8) status.set(key, { state: Math.floor(i / 10) % 10 === 9 ? 'overflow' : 'programmed', tables: {} });
   }
   return { peers, status };
 }

@@ -59,12 +59,12 @@ describe('controller passes (real etcd, fake cloud)', () => {
     // The create fails once: the status says error, with the reason.
     cloud.failOperation('createRoute', new Error('InternalError: injected'));
     await controller.reconcileOnce(signal);
-    let status = await store.listRouteStatus(signal);
+    let status = (await store.listRouteStatus(signal)).statuses;
     assert.deepEqual(status.get(lease!.key), { ...(status.get(lease!.key) as object), state: 'error' });
     assert.match(JSON.stringify(status.get(lease!.key)), /create in rtb-a: InternalError: injected/);
     // A confirmed create is programmed in the same pass.
     await controller.reconcileOnce(signal);
-    status = await store.listRouteStatus(signal);
+    status = (await store.listRouteStatus(signal)).statuses;
     const programmed = status.get(lease!.key) as { state: string; updated: string; provider: string; tables: Record<string, string> };
     assert.deepEqual([programmed.state, programmed.provider, programmed.tables], ['programmed', 'fake', { 'rtb-a': 'programmed' }]);
     const rev = (await etcd.client.get(`${store.routesPrefix}${lease!.key}`).exec()).kvs[0]!.mod_revision;

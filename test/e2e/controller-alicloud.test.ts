@@ -108,7 +108,7 @@ describe('controller × Alibaba Cloud (VPC emulator)', () => {
     assert.deepEqual(pass.plan.actions.map((x) => `${x.op} ${x.op === 'delete' ? x.route.destination : x.destination}`), [`create ${destinationOf(a)}`]);
     assert.equal(w.ours(FIXTURE.tableId).get(destinationOf(a))?.nextHop, w.f.instances[0]!.id, 'repaired');
     await controller.reconcileOnce(forever);
-    assert.equal(((await store.listRouteStatus(forever)).get(b.key) as { state: string }).state, 'conflict');
+    assert.equal(((await store.listRouteStatus(forever)).statuses.get(b.key) as { state: string }).state, 'conflict');
     const entry = w.f.emu.admin.entries({ tableId: FIXTURE.tableId }).find((e) => e.id === foreign.id);
     assert.equal(entry?.name, 'someone-else', 'the foreign entry is untouched');
   });

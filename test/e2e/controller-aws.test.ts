@@ -39,7 +39,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     }
     const second = await controller.reconcileOnce(forever);
     assert.equal(second.plan.actions.length, 0, 'a converged cluster needs no action');
-    const status = await store.listRouteStatus(forever);
+    const status = (await store.listRouteStatus(forever)).statuses;
     assert.equal([...status.values()].filter((s) => (s as { state: string }).state === 'programmed').length, 100);
 
     // Lease 0 expires; lease 1's instance is replaced by one with the same address;
@@ -65,7 +65,7 @@ describe('controller × AWS (EC2 emulator)', () => {
       'DeleteRoute ok', 'DeleteRoute ok', 'ReplaceRoute ok', 'ReplaceRoute ok', 'ReplaceRoute ok', 'ReplaceRoute ok',
     ]);
     assert.equal((await controller.reconcileOnce(forever)).plan.actions.length, 0);
-    assert.equal((await store.listRouteStatus(forever)).has(leases[0]!.key), false, 'the expired lease has no route status');
+    assert.equal((await store.listRouteStatus(forever)).statuses.has(leases[0]!.key), false, 'the expired lease has no route status');
   });
 
   test('a host replaced while its route was gone: the refused create makes the controller look the host up again', async (t) => {
@@ -104,13 +104,13 @@ describe('controller × AWS (EC2 emulator)', () => {
     const stale = await controller.reconcileOnce(forever);
     assert.ok(Date.now() - cachedAt < 2000, 'the pass ran while the provider cache was fresh');
     assert.deepEqual(stale.plan.actions, [], 'no write that would change nothing');
-    assert.equal(((await store.listRouteStatus(forever)).get(b.key) as { state: string }).state, 'pending', 'agents keep their fallback path');
+    assert.equal(((await store.listRouteStatus(forever)).statuses.get(b.key) as { state: string }).state, 'pending', 'agents keep their fallback path');
     assert.deepEqual(mutatingCalls(await world.admin.calls({ since: mark })), []);
     await new Promise((r) => setTimeout(r, 2000 - (Date.now() - cachedAt) + 50));
     await controller.reconcileOnce(forever);
     const route = (await world.admin.routes({ routeTableId: table })).find((r) => r.destination === destinationOf(b));
     assert.deepEqual([route?.target.instanceId, route?.state], [reborn.id, 'active']);
-    assert.equal(((await store.listRouteStatus(forever)).get(b.key) as { state: string }).state, 'programmed');
+    assert.equal(((await store.listRouteStatus(forever)).statuses.get(b.key) as { state: string }).state, 'programmed');
   });
 
   test('drift: a route deleted or changed by hand is repaired by the next resync; a foreign route is reported and untouched', async (t) => {
@@ -126,7 +126,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     const running = controller.run(stop.signal);
     try {
       const owned = async () => (await world.admin.routes({ routeTableId: table })).filter((r) => r.origin === 'CreateRoute' && r.target.instanceId);
-      await waitFor('5 routes', async () => (await owned()).length === 5 && (await store.listRouteStatus(forever)).size === 5);
+      await waitFor('5 routes', async () => (await owned()).length === 5 && (await store.listRouteStatus(forever)).statuses.size === 5);
       const mark = Date.now();
       // By hand, with no lease event: a's route deleted, b's pointed at another
       // instance, c's replaced by a peering route (someone else's), and a foreign
@@ -140,7 +140,7 @@ describe('controller × AWS (EC2 emulator)', () => {
         return r.get(destinationOf(a)) === world.instances[0]!.id && r.get(destinationOf(b)) === world.instances[1]!.id;
       }, 10_000);
       const status = await waitFor('c reported', async () => {
-        const s = (await store.listRouteStatus(forever)).get(c.key) as { state: string; reason: string } | undefined;
+        const s = (await store.listRouteStatus(forever)).statuses.get(c.key) as { state: string; reason: string } | undefined;
         return s?.state === 'conflict' ? s : undefined;
       }, 10_000);
       assert.match(status.reason, /does not own/);
@@ -168,7 +168,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     const first = leader('AKIDLEADER1');
     await first.reconcileOnce(forever);
     await first.reconcileOnce(forever);
-    const states = async () => new Map([...await store.listRouteStatus(forever)].map(([k, v]) => [k, (v as { state: string }).state]));
+    const states = async () => new Map([...(await store.listRouteStatus(forever)).statuses].map(([k, v]) => [k, (v as { state: string }).state]));
     const before = await states();
     const overflowed = [...before].filter(([, s]) => s === 'overflow').map(([k]) => k).sort();
     assert.equal([...before.values()].filter((s) => s === 'programmed').length, 50);

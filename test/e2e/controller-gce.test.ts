@@ -71,7 +71,7 @@ describe('controller × GCE (compute emulator)', () => {
     assert.match(routes.get(destinationOf(leases[1]!))?.nextHopInstance ?? '', /\/instances\/node-1-new$/);
     assert.match(routes.get(destinationOf(leases[2]!))?.nextHopInstance ?? '', /\/instances\/node-100$/);
     assert.equal((await controller.reconcileOnce(forever)).plan.actions.length, 0);
-    const states = [...(await store.listRouteStatus(forever)).values()].map((s) => (s as { state: string }).state);
+    const states = [...(await store.listRouteStatus(forever)).statuses.values()].map((s) => (s as { state: string }).state);
     assert.deepEqual([states.length, states.filter((s) => s === 'programmed').length], [99, 99]);
     // Mutations: 100 inserts, then one delete and two delete+insert pairs (GCE routes cannot be changed in place).
     const writes = w.emu.admin.calls().filter((c) => c.method !== 'GET' && /routes/.test(c.id ?? '')).map((c) => c.id);
@@ -94,7 +94,7 @@ describe('controller × GCE (compute emulator)', () => {
     assert.equal(pass.plan.statuses.get(b.key)?.state, 'conflict');
     assert.ok(tartanRoutes(w.emu).has(destinationOf(a)), 'repaired');
     await controller.reconcileOnce(forever);
-    const status = (await store.listRouteStatus(forever)).get(b.key) as { state: string; reason: string };
+    const status = (await store.listRouteStatus(forever)).statuses.get(b.key) as { state: string; reason: string };
     assert.equal(status.state, 'conflict');
     const foreign = (w.emu.admin.routes() as { name: string; destRange: string }[]).find((r) => r.name === 'someone-else');
     assert.equal(foreign?.destRange, destinationOf(b), 'the foreign route is untouched');

@@ -66,7 +66,7 @@ describe('two controller processes (leader election on etcd, EC2 emulator)', () 
     const routes = new Map((await world.admin.routes({ routeTableId: table })).map((r) => [r.destination, r.target.instanceId]));
     for (const [i, l] of leases.entries()) assert.equal(routes.get(destinationOf(l)), world.instances[i]!.id);
     await waitFor('route status programmed', async () => {
-      const s = await store.listRouteStatus(AbortSignal.timeout(5000));
+      const s = (await store.listRouteStatus(AbortSignal.timeout(5000))).statuses;
       return s.size === LEASES && [...s.values()].every((v) => (v as { state: string }).state === 'programmed');
     }, 10_000);
 

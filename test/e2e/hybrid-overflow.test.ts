@@ -6,10 +6,9 @@
 // the quota moves the second host onto the VPC at the next resync.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isProgrammed } from '../../src/agent/path.ts';
+import { isProgrammed } from '../../src/lease/route-status.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
-import type { JsonValue } from '../../src/lease/index.ts';
 import { type HybridHost, failures, observePaths, pathLines, pathTable, pingMatrix, shortName, waitFor } from '../lab/index.ts';
 import { type HybridWorld, startHybridWorld } from '../lab/hybrid-world.ts';
 
@@ -36,7 +35,7 @@ describe('hybrid: a full route table leaves the overflow on vxlan', { skip }, ()
     const { routed, overflow } = await waitFor('one programmed and one overflow status', async () => {
       const states = await Promise.all(hosts.map(async (h) => ({ h, status: await world.cluster.routeStatus(h) })));
       const r = states.find((s) => isProgrammed(s.status));
-      const o = states.find((s) => stateOf(s.status) === 'overflow');
+      const o = states.find((s) => s.status?.state === 'overflow');
       return r && o ? { routed: r.h, overflow: o.h } : undefined;
     }, { timeoutMs: 30_000, details: () => world.cluster.logTail() });
     const table = (await world.vpc.tableRoutes()).filter((r) => r.target.instanceId !== undefined);
@@ -60,7 +59,3 @@ describe('hybrid: a full route table leaves the overflow on vxlan', { skip }, ()
     assert.deepEqual(failures(await pingMatrix(world.lab, { count: 3 })), []);
   });
 });
-
-function stateOf(status: JsonValue | undefined): unknown {
-  return status !== null && typeof status === 'object' && !Array.isArray(status) ? status.state : undefined;
-}

@@ -11,7 +11,7 @@
 //   controller stopped → nothing changes; a cloud host joins → reached over vxlan.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isProgrammed } from '../../src/agent/path.ts';
+import { isProgrammed } from '../../src/lease/route-status.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
 import {

@@ -4,7 +4,7 @@
 // `tartan controller`, etcd. Prints each host's subnet and route domain, the route
 // table, which path each ordered pair of hosts uses (read from the kernel), and the
 // pod ping matrix; then tears down (or stays up with --keep until Ctrl-C).
-import type { JsonValue, Lease } from '../../src/lease/index.ts';
+import type { Lease, RouteStatus } from '../../src/lease/index.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { startEtcd } from '../support/etcd.ts';
 import type { HybridHost } from './hybrid.ts';
@@ -71,9 +71,8 @@ async function routeDomain(world: HybridWorld, h: HybridHost): Promise<string> {
   return raw?.BackendData?.RouteDomain ?? '(none published)';
 }
 
-function stateOf(status: JsonValue | undefined): string {
-  if (status === null || typeof status !== 'object' || Array.isArray(status)) return 'no status';
-  return typeof status.state === 'string' ? status.state : JSON.stringify(status.state);
+function stateOf(status: RouteStatus | undefined): string {
+  return status?.state ?? 'no status';
 }
 
 function printMatrix(say: (l: string) => void, pods: readonly { ns: string; ip: string }[], cells: readonly MatrixCell[]): number {

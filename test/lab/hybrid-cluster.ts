@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Etcd3 } from 'etcd3';
 import { parseEnvFile } from '../../src/agent/subnet-env.ts';
-import { EtcdLeaseStore, type JsonValue, type Lease, createEtcdClient, subnetKey } from '../../src/lease/index.ts';
+import { EtcdLeaseStore, type Lease, type RouteStatus, createEtcdClient, subnetKey } from '../../src/lease/index.ts';
 import { firstHost } from '../../src/net/cidr.ts';
 import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
 import type { HybridHost, HybridLab } from './hybrid.ts';
@@ -54,7 +54,7 @@ export interface HybridCluster {
   startController(): void;
   stopController(): Promise<void>;
   /** The route status the controller published for a host's lease. */
-  routeStatus(host: HybridHost): Promise<JsonValue | undefined>;
+  routeStatus(host: HybridHost): Promise<RouteStatus | undefined>;
   /** The host's lease as the store holds it. */
   lease(host: HybridHost): Promise<Lease | undefined>;
   /** The raw JSON value of a host's lease key, as flannel would read it. */
@@ -104,7 +104,7 @@ export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridC
       if (controller) await stopChild(controller);
       controller = undefined;
     },
-    routeStatus: async (host) => (await store.listRouteStatus(new AbortController().signal)).get(subnetKey(host.subnet)),
+    routeStatus: async (host) => (await store.listRouteStatus(new AbortController().signal)).statuses.get(subnetKey(host.subnet)),
     lease: async (host) => (await store.list(new AbortController().signal)).leases.find((l) => l.key === subnetKey(host.subnet)),
     rawLease: async (host) => {
       const text = await client.get(`${store.subnetsPrefix}${subnetKey(host.subnet)}`).string();
@@ -220,21 +220,5 @@ function tail(file: string, n: number): string {
   }
 }
 
-/** Polls `probe` until it returns something other than undefined/false; bounded in time. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, o: { timeoutMs?: number; everyMs?: number; details?: () => string } = {}): Promise<T> {
-  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const why = last instanceof Error ? ` (last error: ${last.message})` : '';
-      throw new Error(`timed out waiting for ${what}${why}${o.details ? `\n${o.details()}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, o.everyMs ?? 100));
-  }
-}
+/** The one bounded poll (test/support/wait.ts), re-exported for the lab's users. */
+export { waitFor } from '../support/wait.ts';

@@ -98,14 +98,14 @@ describe('etcd lease store', () => {
   test('route statuses are written in batches: 150 puts and 10 deletes in 3 transactions', async () => {
     const s = store('status-batch');
     const key = (i: number) => `10.40.${i}.0-24`;
-    for (let i = 0; i < 10; i++) await s.putRouteStatus(key(200 + i), { state: 'programmed' }, signal);
+    for (let i = 0; i < 10; i++) await s.putRouteStatus(key(200 + i), { state: 'programmed', tables: {} }, signal);
     const before = s.requestCounts().txn ?? 0;
-    const puts = new Map(Array.from({ length: 150 }, (_, i) => [key(i), { state: 'pending', reason: `n${i}` }]));
+    const puts = new Map(Array.from({ length: 150 }, (_, i) => [key(i), { state: 'pending' as const, tables: {}, reason: `n${i}` }]));
     await s.writeRouteStatuses(puts, Array.from({ length: 10 }, (_, i) => key(200 + i)), signal);
     assert.equal((s.requestCounts().txn ?? 0) - before, Math.ceil(160 / ROUTE_STATUS_BATCH));
-    const listed = await s.listRouteStatus(signal);
+    const listed = (await s.listRouteStatus(signal)).statuses;
     assert.equal(listed.size, 150);
-    assert.deepEqual(listed.get(key(149)), { state: 'pending', reason: 'n149' });
+    assert.deepEqual(listed.get(key(149)), { state: 'pending', tables: {}, reason: 'n149', provider: undefined, updated: undefined });
     assert.equal(listed.has(key(200)), false);
   });
 

@@ -3,6 +3,7 @@
 // again on every resync, since addresses can change under a running agent.
 import type { Cidr } from '../../net/cidr.ts';
 import { connectedNetworks, prefixText } from '../../kernel/index.ts';
+import type { HostView } from './peer-objects.ts';
 
 export class ConnectedNetworks {
   readonly #dev: string;
@@ -31,7 +32,8 @@ export class ConnectedNetworks {
     return changed;
   }
 
-  describe(): string {
-    return this.#networks.length === 0 ? 'no global address' : this.#networks.map(prefixText).join(', ');
+  /** The interface and its networks as they were at the last refresh. */
+  view(): HostView {
+    return { dev: this.#dev, networks: this.#networks };
   }
 }

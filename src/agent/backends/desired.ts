@@ -42,6 +42,11 @@ export class DesiredObjects {
     return this.#objects;
   }
 
+  /** objectKey → the key of the lease that needs it. */
+  get owners(): ReadonlyMap<string, string> {
+    return this.#owner;
+  }
+
   retainDsts(): Set<string> {
     const dsts = new Set<string>();
     for (const p of this.#peers.values()) for (const d of p.retain) dsts.add(d);

@@ -1,18 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from '../../lease/lease.ts';
+import { testLease } from '../../lease/testing.ts';
 import { parseCidr } from '../../net/cidr.ts';
 import { describeObject } from '../../kernel/index.ts';
-import { type HostGwPeerContext, hostGwPeerObjects } from './host-gw.ts';
+import { type HostGwPeerContext, hostGwPeerObjects } from './host-gw-peer.ts';
 
-const lease = (publicIp: string, publicIpv6?: string): Lease => ({
-  key: publicIpv6 ? '10.5.2.0-24&fd00:5:0:2::-64' : '10.5.2.0-24',
-  subnet: parseCidr('10.5.2.0/24'),
-  ipv6Subnet: publicIpv6 ? parseCidr('fd00:5:0:2::/64') : undefined,
-  attrs: { publicIp, publicIpv6, backendType: 'host-gw' },
-  reservation: false,
-  revision: 1,
-});
+const lease = (publicIp: string, publicIpv6?: string): Lease =>
+  testLease({ subnet: '10.5.2.0/24', ipv6Subnet: publicIpv6 ? 'fd00:5:0:2::/64' : undefined, publicIp, publicIpv6, backendType: 'host-gw' });
 
 const ctx = (families: Array<4 | 6>): HostGwPeerContext => ({
   families, dev: 'eth0', networks: [parseCidr('192.168.1.0/24'), parseCidr('fd00::/64')], networksText: '192.168.1.0/24, fd00::/64',

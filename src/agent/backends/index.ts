@@ -20,6 +20,6 @@ export function backendFactory(type: string): BackendFactory {
 }
 
 export { createHostGwBackend, createVxlanBackend };
-export { hostGwPeerObjects } from './host-gw.ts';
+export { hostGwPeerObjects } from './host-gw-peer.ts';
 export { vxlanPeerObjects } from './vxlan-peer.ts';
 export { KernelApplyError } from '../../kernel/index.ts';

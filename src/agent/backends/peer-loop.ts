@@ -2,30 +2,18 @@
 // peer leases → desired kernel objects → KernelReconciler. A backend only says
 // which objects one lease needs; this file decides which leases count, skips the
 // bad ones without hurting the rest, and logs each problem once, not per resync.
-import { InvalidInputError, errorMessage } from '../../errors.ts';
 import type { Lease } from '../../lease/lease.ts';
-import { type Cidr, type Family, equalCidr, formatIp, parseIp } from '../../net/cidr.ts';
 import type { Logger } from '../../observe/log.ts';
-import {
-  KernelApplyError, type KernelObject, type KernelReconciler, countChanges, describeFailure, objectKey, prefixText,
-} from '../../kernel/index.ts';
+import { KernelApplyError, type KernelReconciler, countChanges, describeFailure } from '../../kernel/index.ts';
 import { DesiredObjects, type PeerContribution } from './desired.ts';
+import { type PeerRules, judgePeer } from './peer.ts';
 
-/** What one peer lease needs. `problems` name the lease field that was unusable (one per family at most). */
-export interface PeerObjects {
-  readonly objects: readonly KernelObject[];
-  readonly problems: readonly InvalidInputError[];
-}
+export type { PeerObjects } from './peer.ts';
 
-export interface PeerLoopOptions {
-  readonly backendType: string;
+export interface PeerLoopOptions extends PeerRules {
   readonly log: Logger;
   /** The kernel side (KernelReconciler); only its reconcile() is used. */
   readonly reconciler: Pick<KernelReconciler, 'reconcile'>;
-  /** Pure: the objects one peer needs. Throwing InvalidInputError counts as a problem with that lease. */
-  readonly objectsFor: (lease: Lease) => PeerObjects;
-  /** This host's own subnets: a lease for them is never a peer, even if passed by mistake. */
-  readonly own: { readonly subnet: Cidr; readonly ipv6Subnet?: Cidr | undefined };
 }
 
 export class PeerLoop {
@@ -69,15 +57,16 @@ export class PeerLoop {
     }
   }
 
-  /** What one lease adds to the desired set, logging (once) why it adds nothing or less than it should. */
+  /** What one lease adds to the desired set (judgePeer), logging (once) why it adds nothing or less than it should. */
   #contribution(lease: Lease): PeerContribution {
-    if (this.#isOwn(lease)) return NOTHING;
-    if (lease.attrs.backendType !== this.#opts.backendType) {
+    const verdict = judgePeer(lease, this.#opts);
+    if (verdict.kind === 'own') return NOTHING;
+    if (verdict.kind === 'other-type') {
       this.#once(`${lease.key} type`, lease.attrs.backendType, () =>
         this.#opts.log.info({ lease: lease.key, backendType: lease.attrs.backendType }, `ignoring a peer whose BackendType is not ${this.#opts.backendType}`));
       return NOTHING;
     }
-    const { objects, problems } = this.#objectsOf(lease);
+    const { problems } = verdict;
     if (problems.length > 0) {
       this.#once(`${lease.key} data`, problems.map((p) => p.message).join('; '), () => {
         for (const p of problems) this.#opts.log.warn({ lease: lease.key, field: p.field, value: p.value }, `skipping peer: ${p.message}`);
@@ -85,26 +74,7 @@ export class PeerLoop {
     } else {
       this.#logged.delete(`${lease.key} data`);
     }
-    return {
-      entries: objects.map((o) => [objectKey(o), o] as const),
-      // Fail static: whatever already works for a lease we cannot fully read stays.
-      retain: problems.length === 0 ? [] : [prefixText(lease.subnet), ...(lease.ipv6Subnet ? [prefixText(lease.ipv6Subnet)] : [])],
-    };
-  }
-
-  #objectsOf(lease: Lease): PeerObjects {
-    try {
-      return this.#opts.objectsFor(lease);
-    } catch (err) {
-      const problem = err instanceof InvalidInputError ? err : new InvalidInputError(`lease ${lease.key}`, undefined, errorMessage(err));
-      return { objects: [], problems: [problem] };
-    }
-  }
-
-  #isOwn(lease: Lease): boolean {
-    const own = this.#opts.own;
-    return equalCidr(lease.subnet, own.subnet) ||
-      (lease.ipv6Subnet !== undefined && own.ipv6Subnet !== undefined && equalCidr(lease.ipv6Subnet, own.ipv6Subnet));
+    return verdict.contribution;
   }
 
   /** Runs `log` unless the same note was logged under this key (lease key + topic) before. */
@@ -120,15 +90,3 @@ export class PeerLoop {
 }
 
 const NOTHING: PeerContribution = { entries: [], retain: [] };
-const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-/** The peer's PublicIP (v4) or PublicIPv6, checked and in canonical text. */
-export function peerAddress(lease: Lease, family: Family): string {
-  const text = family === 4 ? lease.attrs.publicIp : lease.attrs.publicIpv6;
-  const field = `lease ${lease.key}.${family === 4 ? 'PublicIP' : 'PublicIPv6'}`;
-  if (text === undefined || text === '') throw new InvalidInputError(field, text, `is required for an IPv${family} peer`);
-  if (family === 4 && DOTTED_QUAD.test(text)) return text; // the common case, without a bigint
-  const ip = parseIp(text, field);
-  if (ip.family !== family) throw new InvalidInputError(field, text, `must be an IPv${family} address`);
-  return family === 4 ? text : formatIp(6, ip.addr);
-}

@@ -8,7 +8,7 @@ import { InvalidInputError } from '../../errors.ts';
 import { type JsonValue, type Lease, backendField } from '../../lease/lease.ts';
 import { type Cidr, type Family, formatIp } from '../../net/cidr.ts';
 import { type KernelObject, ipv4Text, isUnicastMac, normalizeMac, onConnectedNetwork, prefixText } from '../../kernel/index.ts';
-import { type PeerObjects, peerAddress } from './peer-loop.ts';
+import { type PeerObjects, peerAddress } from './peer.ts';
 
 export interface VxlanFamilyContext {
   /** flannel.<VNI> or flannel-v6.<VNI>. */

@@ -16,7 +16,9 @@ import type { Backend, BackendContext, BackendFactory, BackendPrepared, Reconcil
 import { ConnectedNetworks } from './connected.ts';
 import { PeerLoop } from './peer-loop.ts';
 import { type VxlanConfig, parseVxlanConfig } from './vxlan-config.ts';
-import { type VxlanPeerContext, vxlanBackendData, vxlanPeerObjects } from './vxlan-peer.ts';
+import { vxlanBackendData } from './vxlan-peer.ts';
+import type { PeerObjects } from './peer.ts';
+import { peerObjectsFor } from './peer-objects.ts';
 
 /** Bytes vxlan adds to every packet: outer IPv4 (20) or IPv6 (40) + UDP (8) + vxlan (8) + inner Ethernet (14). */
 const OVERHEAD: Record<Family, number> = { 4: 50, 6: 70 };
@@ -32,6 +34,7 @@ class VxlanBackend implements Backend {
   readonly #connected: ConnectedNetworks;
   #reconciler: KernelReconciler | undefined;
   #loop: PeerLoop | undefined;
+  #objectsFor: (lease: Lease) => PeerObjects = () => ({ objects: [], problems: [] });
 
   constructor(ctx: BackendContext) {
     this.#ctx = ctx;
@@ -58,6 +61,7 @@ class VxlanBackend implements Backend {
     this.#own = own;
     await this.#ensureAddresses(signal);
     if (this.#config.directRouting) await this.#connected.refresh();
+    this.#objectsFor = peerObjectsFor(this.#ctx.network, this.#connected.view());
     const families = ([4, 6] as const).filter((f) => this.#devices[f] !== undefined);
     this.#reconciler = new KernelReconciler({
       netns: this.#ctx.netns,
@@ -69,7 +73,7 @@ class VxlanBackend implements Backend {
       log: this.#ctx.log,
       reconciler: this.#reconciler,
       own,
-      objectsFor: (lease: Lease) => vxlanPeerObjects(lease, this.#peerContext()),
+      objectsFor: (lease: Lease) => this.#objectsFor(lease),
     });
   }
 
@@ -83,7 +87,10 @@ class VxlanBackend implements Backend {
   async #resyncHost(signal: AbortSignal): Promise<void> {
     await this.#ensureDevices(signal);
     await this.#ensureAddresses(signal);
-    if (this.#config.directRouting && (await this.#connected.refresh())) this.#loop?.forgetPeers();
+    if (this.#config.directRouting && (await this.#connected.refresh())) {
+      this.#objectsFor = peerObjectsFor(this.#ctx.network, this.#connected.view());
+      this.#loop?.forgetPeers();
+    }
   }
 
   async #ensureDevices(signal: AbortSignal): Promise<void> {
@@ -117,14 +124,6 @@ class VxlanBackend implements Backend {
     if (v6 && own.ipv6Subnet) {
       await ensureOnlyAddress(v6.name, { family: 6, ip: formatIp(6, own.ipv6Subnet.addr), prefix: 128 }, { netns, current: v6.addresses });
     }
-  }
-
-  #peerContext(): VxlanPeerContext {
-    return {
-      v4: this.#devices[4] ? { device: this.#deviceName(4) } : undefined,
-      v6: this.#devices[6] ? { device: this.#deviceName(6) } : undefined,
-      direct: this.#config.directRouting ? { dev: this.#connected.dev, networks: this.#connected.networks } : undefined,
-    };
   }
 
   #deviceName(family: Family): string {

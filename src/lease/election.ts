@@ -1,6 +1,7 @@
 // Leader election behind a small interface: the controller loop only ever sees an
 // AbortSignal that fires when leadership is lost. etcd implements it now
-// (src/lease/etcd-election.ts); a Kubernetes Lease implementation can follow.
+// (src/lease/etcd-election.ts); a Kubernetes Lease implementation can follow. It lives
+// with the lease stores because each store elects with its own primitive.
 
 export interface Leadership {
   readonly identity: string;

@@ -11,6 +11,7 @@ import type { Backend } from '../../src/agent/backend.ts';
 import { parseNetworkConfig } from '../../src/config/network.ts';
 import { EtcdLeaseStore, LeaseRevokedError, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
+import { FakeClock } from '../../src/util/fake-clock.ts';
 import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 
 class RecordingBackend implements Backend {
@@ -35,8 +36,8 @@ const iface = (ip: string) => ({ name: 'eth0', index: 2, mtu: 1500, ipv4: ip, pu
 describe('agent lifecycle (etcd mode)', () => {
   const etcd = etcdClientFixture();
 
-  const setup = (label: string, ttl?: number) => {
-    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl });
+  const setup = (label: string, ttl?: number, clock?: FakeClock) => {
+    const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl, ...(clock ? { clock } : {}) });
     const dir = mkdtempSync(join(tmpdir(), 'tartan-agent-'));
     const config = parseNetworkConfig('{"Network":"10.100.0.0/16"}');
     return { store, config, subnetFile: join(dir, 'subnet.env') };
@@ -47,7 +48,8 @@ describe('agent lifecycle (etcd mode)', () => {
   test('writes subnet.env, sees peers come and go, resyncs, and keeps the lease on shutdown', async () => {
     const s = setup('life');
     const backend = new RecordingBackend();
-    const agent = agentFor(s, '192.168.10.1', backend);
+    const clock = new FakeClock();
+    const agent = agentFor(s, '192.168.10.1', backend, { clock });
     const ac = new AbortController();
     const running = agent.run(ac.signal);
     await waitFor('ready', () => agent.state.ready);
@@ -61,7 +63,13 @@ describe('agent lifecycle (etcd mode)', () => {
     assert.ok(!backend.peers.includes(own.key), 'own lease is not a peer');
     await etcd.client.delete().key(`${s.store.subnetsPrefix}${peer.key}`);
     await waitFor('peer removed', () => backend.peers.length === 0);
-    await waitFor('a periodic resync reads the kernel', () => backend.calls.some((c) => c.observe));
+    // The resync (resyncMs 200) is due 200 ms after the last pass, and only then reads the kernel.
+    const resyncAt = clock.now() + 200;
+    await waitFor('the reconcile loop waiting for its resync', () => clock.pending().includes(resyncAt));
+    await clock.advance(199);
+    assert.ok(!backend.calls.some((c) => c.observe), 'no resync before resyncMs');
+    await clock.advance(1);
+    assert.ok(backend.calls.at(-1)?.observe, 'the resync at resyncMs reads the kernel');
     ac.abort();
     await running;
     const after = await s.store.list(new AbortController().signal);
@@ -79,14 +87,23 @@ describe('agent lifecycle (etcd mode)', () => {
     ac.abort();
   });
 
-  test('renews at expiry − margin', async () => {
-    const s = setup('renew', 125);
-    const agent = agentFor(s, '192.168.12.1', new RecordingBackend(), { renewMarginMs: 123_000 });
+  test('renews at expiry − margin, not a millisecond before; the new lease runs a full TTL from then', async () => {
+    const clock = new FakeClock();
+    const s = setup('renew', 125, clock);
+    const agent = agentFor(s, '192.168.12.1', new RecordingBackend(), { renewMarginMs: 123_000, clock });
     const ac = new AbortController();
     const running = agent.run(ac.signal);
     await waitFor('ready', () => agent.state.ready);
-    const first = agent.state.lease!.expiresAt!;
-    await waitFor('renewed', () => (agent.state.lease?.expiresAt ?? 0) > first, 8000);
+    const first = agent.state.lease!;
+    const renewAt = first.expiresAt! - 123_000;
+    assert.equal(renewAt, clock.now() + 2_000, 'TTL 125 s − margin 123 s');
+    await waitFor('the renewal scheduled', () => clock.pending().includes(renewAt));
+    await clock.advance(renewAt - clock.now() - 1);
+    assert.equal(agent.state.lease, first, 'not renewed before expiry − margin');
+    await clock.advance(1);
+    await waitFor('renewed in etcd', () => agent.state.lease !== first);
+    assert.equal(agent.state.lease?.expiresAt, renewAt + 125_000);
+    assert.ok(clock.pending().includes(renewAt + 2_000), 'the next renewal is due at the new expiry − margin');
     ac.abort();
     await running;
   });

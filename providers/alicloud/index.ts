@@ -2,7 +2,8 @@
 // providers/alicloud. createAlicloudProvider validates options, binds the SDK
 // (api.ts) and returns a RouteTableWriter + BatchRouteWriter + RouteReplacer.
 import { createVpcApi, type VpcApi } from './api.ts';
-import { type AlicloudProviderOptions, resolveCredentials, resolveOptions } from './options.ts';
+import type { ProviderStart } from '../shared/settings.ts';
+import { type AlicloudProviderOptions, optionsFromFlags, resolveCredentials, resolveOptions } from './options.ts';
 import { AlicloudProvider } from './provider.ts';
 
 export type { AlicloudProviderOptions, RateLimit, VpcAction } from './options.ts';
@@ -15,4 +16,9 @@ export function createAlicloudProvider(options: AlicloudProviderOptions & { read
   const resolved = resolveOptions(options);
   const api = options.api ?? createVpcApi({ regionId: resolved.regionId, endpoint: options.endpoint, ...resolveCredentials(options) });
   return new AlicloudProvider(api, resolved);
+}
+
+/** The provider `tartan controller` / `tartan audit` start with (flag errors name the flag). */
+export function providerFromFlags(start: ProviderStart): AlicloudProvider {
+  return createAlicloudProvider(optionsFromFlags(start));
 }

@@ -5,6 +5,7 @@ import { parseCidr, type Cidr } from '../../src/net/cidr.ts';
 import { type Logger, silentLogger } from '../../src/observe/log.ts';
 import { type Clock, realClock } from '../../src/util/time.ts';
 import type { RetryOptions } from '../shared/retry.ts';
+import { type ProviderStart, requiredFlag, routeTableIds } from '../shared/settings.ts';
 import type { TokenBucketOptions } from '../shared/token-bucket.ts';
 
 export type VpcAction =
@@ -113,6 +114,20 @@ export function resolveOptions(o: AlicloudProviderOptions): ResolvedOptions {
     clock: o.clock ?? realClock,
     logger: o.logger ?? silentLogger(),
   });
+}
+
+/** The options `tartan controller` / `tartan audit` start the provider with; errors name the flag. */
+export function optionsFromFlags(s: ProviderStart): AlicloudProviderOptions {
+  const ids = routeTableIds(s);
+  // flannel's ali-vpc backend options; the environment's standard variables otherwise.
+  const keyId = s.backendOption('AccessKeyID');
+  const secret = s.backendOption('AccessKeySecret');
+  return {
+    regionId: requiredFlag(s, 'region'), vpcId: requiredFlag(s, 'vpc-id'), clusterName: s.flags['cluster-name'], clusterNetworks: s.clusterNetworks,
+    endpoint: s.flags['cloud-endpoint'], routeQuota: s.flags['route-quota'], logger: s.logger, env: s.env,
+    routeTableIds: ids.length > 0 ? ids : undefined,
+    credentials: typeof keyId === 'string' && typeof secret === 'string' ? { accessKeyId: keyId, accessKeySecret: secret } : undefined,
+  };
 }
 
 /** Explicit credentials, else the SDK's standard environment variables. */

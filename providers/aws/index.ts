@@ -1,6 +1,7 @@
 // The AWS provider's public face.
 import { createEc2Api } from './api.ts';
-import { type AwsProviderOptions, resolveOptions } from './options.ts';
+import { type AwsProviderOptions, optionsFromFlags, resolveOptions } from './options.ts';
+import type { ProviderStart } from '../shared/settings.ts';
 import { AwsProvider } from './provider.ts';
 
 export type { AwsProvider } from './provider.ts';
@@ -10,4 +11,9 @@ export type { AwsProviderOptions, BucketSpec, RouteTableSelector, TagSelector } 
 /** Builds the provider; options are checked here (InvalidInputError names the field). */
 export function createAwsProvider(options: AwsProviderOptions): AwsProvider {
   return new AwsProvider(resolveOptions(options), createEc2Api);
+}
+
+/** The provider `tartan controller` / `tartan audit` start with (flag errors name the flag). */
+export function providerFromFlags(start: ProviderStart): AwsProvider {
+  return createAwsProvider(optionsFromFlags(start));
 }

@@ -4,6 +4,7 @@ import { type Cidr, parseCidr } from '../../src/net/cidr.ts';
 import { type Logger, silentLogger } from '../../src/observe/log.ts';
 import { type Clock, realClock } from '../../src/util/time.ts';
 import type { RetryOptions } from '../shared/retry.ts';
+import { type ProviderStart, routeTableIds } from '../shared/settings.ts';
 
 export interface BucketSpec {
   readonly capacity: number;
@@ -19,8 +20,10 @@ export interface TagSelector {
 export type RouteTableSelector = { readonly ids: readonly string[] } | { readonly tag: TagSelector };
 
 export interface AwsProviderOptions {
-  /** The SDK's chain (AWS_REGION, profile) when absent. */
+  /** Required: this, else AWS_REGION (without one every EC2 call fails). */
   readonly region?: string | undefined;
+  /** Where AWS_REGION is read from (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** EC2 endpoint override; http is allowed (emulator, private endpoints). */
   readonly endpoint?: string | undefined;
   /** Explicit keys; otherwise the SDK's standard chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile, IMDS …). */
@@ -46,7 +49,7 @@ export interface AwsProviderOptions {
 }
 
 export interface ResolvedOptions {
-  readonly region: string | undefined;
+  readonly region: string;
   readonly endpoint: string | undefined;
   readonly credentials: AwsProviderOptions['credentials'];
   readonly networks: readonly Cidr[];
@@ -81,6 +84,8 @@ export function resolveOptions(o: AwsProviderOptions): ResolvedOptions {
   if (networks.length === 0 || networks.length > 2 || new Set(networks.map((n) => n.family)).size !== networks.length) {
     throw new InvalidInputError('clusterNetworks', o.clusterNetworks, 'give one IPv4 and at most one IPv6 CIDR');
   }
+  const region = o.region || (o.env ?? process.env).AWS_REGION;
+  if (!region) throw new InvalidInputError('region', undefined, 'an AWS region is required (or set AWS_REGION)');
   checkSelector(o.routeTables);
   if (o.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(o.endpoint)) throw new InvalidInputError('endpoint', o.endpoint, 'not an http(s) URL');
   const quota = o.routeQuota ?? 50;
@@ -88,7 +93,7 @@ export function resolveOptions(o: AwsProviderOptions): ResolvedOptions {
   const maxInFlight = o.maxInFlight ?? 8;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new InvalidInputError('maxInFlight', maxInFlight, 'must be a positive integer');
   return Object.freeze({
-    region: o.region,
+    region,
     endpoint: o.endpoint,
     credentials: o.credentials,
     networks: Object.freeze(networks),
@@ -104,6 +109,27 @@ export function resolveOptions(o: AwsProviderOptions): ResolvedOptions {
     requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
     logger: o.logger ?? silentLogger(),
   });
+}
+
+/** The options `tartan controller` / `tartan audit` start the provider with; errors name the flag. */
+export function optionsFromFlags(s: ProviderStart): AwsProviderOptions {
+  const region = s.flags.region || s.env.AWS_REGION;
+  if (!region) throw new InvalidInputError('--region', undefined, 'is required for aws (or set AWS_REGION)');
+  const ids = routeTableIds(s);
+  return {
+    region, endpoint: s.flags['cloud-endpoint'], clusterNetworks: s.clusterNetworks, vpcId: s.flags['vpc-id'],
+    routeQuota: s.flags['route-quota'], logger: s.logger, env: s.env,
+    routeTables: ids.length > 0 ? { ids } : { tag: tableTag(s.flags['route-table-tag'], s.flags['cluster-name']) },
+  };
+}
+
+/** --route-table-tag: key or key=value; "kubernetes" for kubernetes.io/cluster/<name>; default tartan.io/cluster=<name>. */
+export function tableTag(flag: string | undefined, clusterName: string): TagSelector {
+  if (!flag) return tartanClusterTag(clusterName);
+  if (flag === 'kubernetes') return kubernetesClusterTag(clusterName);
+  const [key, value] = flag.split('=', 2);
+  if (!key) throw new InvalidInputError('--route-table-tag', flag, 'must be key or key=value');
+  return value === undefined ? { key } : { key, value };
 }
 
 function checkSelector(s: RouteTableSelector): void {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidInputError } from '../../src/errors.ts';
-import { bucketFor, type GceProviderOptions, resolveOptions } from './options.ts';
+import { silentLogger } from '../../src/observe/log.ts';
+import type { ProviderStart } from '../shared/settings.ts';
+import { bucketFor, type GceProviderOptions, optionsFromFlags, resolveOptions } from './options.ts';
 
 const base: GceProviderOptions = { project: 'tartan-test', network: 'tartan-net', clusterName: 'prod', clusterNetworks: ['10.244.0.0/16'] };
 
@@ -59,4 +61,14 @@ test('bad options name the field', () => {
 test('operations are never polled more than 5 times a second', () => {
   assert.equal(resolveOptions({ ...base, operationPollIntervalMs: 10 }).operationPollIntervalMs, 200);
   assert.equal(resolveOptions({ ...base, operationPollIntervalMs: 1000 }).operationPollIntervalMs, 1000);
+});
+
+test('options from the CLI flags: --project and --network are required, by flag name', () => {
+  const start = (flags: Partial<ProviderStart['flags']>): ProviderStart => ({
+    flags: { 'cluster-name': 'prod', ...flags }, clusterNetworks: ['10.244.0.0/16'], env: {}, logger: silentLogger(), backendOption: () => undefined,
+  });
+  assert.throws(() => optionsFromFlags(start({ network: 'net' })), (e: unknown) => e instanceof InvalidInputError && e.field === '--project');
+  assert.throws(() => optionsFromFlags(start({ project: 'tartan-test' })), (e: unknown) => e instanceof InvalidInputError && e.field === '--network');
+  const o = optionsFromFlags(start({ project: 'tartan-test', network: 'net', 'route-quota': 40, 'cloud-endpoint': 'https://compute.example' }));
+  assert.deepEqual([o.project, o.network, o.clusterName, o.routeQuota, o.endpoint], ['tartan-test', 'net', 'prod', 40, 'https://compute.example']);
 });

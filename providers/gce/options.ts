@@ -3,6 +3,7 @@ import { InvalidInputError } from '../../src/errors.ts';
 import { type Cidr, parseCidr } from '../../src/net/cidr.ts';
 import { type Logger, silentLogger } from '../../src/observe/log.ts';
 import { type Clock, realClock } from '../../src/util/time.ts';
+import { type ProviderStart, requiredFlag } from '../shared/settings.ts';
 import { GCE_NAME } from './names.ts';
 
 export interface GceRateLimits {
@@ -103,6 +104,16 @@ export function resolveOptions(o: GceProviderOptions): ResolvedGceOptions {
     clock: o.clock ?? realClock,
     logger: o.logger ?? silentLogger(),
   });
+}
+
+/** The options `tartan controller` / `tartan audit` start the provider with; errors name the flag. */
+export function optionsFromFlags(s: ProviderStart): GceProviderOptions {
+  const endpoint = s.flags['cloud-endpoint'];
+  const quota = s.flags['route-quota'];
+  return {
+    project: requiredFlag(s, 'project'), network: requiredFlag(s, 'network'), clusterName: s.flags['cluster-name'],
+    clusterNetworks: s.clusterNetworks, env: s.env, logger: s.logger, ...(endpoint ? { endpoint } : {}), ...(quota ? { routeQuota: quota } : {}),
+  };
 }
 
 /**

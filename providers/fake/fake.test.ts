@@ -15,13 +15,16 @@ routeTableConformance('fake', async () => {
     clusterNetwork: '10.244.0.0/16',
     hosts,
     outsideHost: { publicIp: '172.16.0.9' },
+    absentNextHop: { kind: 'instance', id: 'i-404' },
     setQuota: async (q) => cloud.setQuota('rtb-1', q),
     seedForeignRoute: async (d, hop) => cloud.seedRoute('rtb-1', d, hop, false),
-    setPageSize: async () => {},
+    setPageSize: async (n) => cloud.setPageSize(n),
     injectFaults: async ({ throttle = 0, serverErrors = 0 }) =>
       cloud.injectFaults(...Array.from({ length: throttle + serverErrors }, () => new RetryableError('injected'))),
     close: async () => {},
   };
 }, {
   'throttling and 5xx are survived by retries': 'the fake has no transport; it throws injected faults to the caller, which is what controller tests need',
+  'batch writes create and delete many routes': 'the fake models the single-route clouds; batch writes are conformed by alicloud against its emulator',
+  'host preparation answers for every next hop': 'the fake has no hosts to prepare; preparation is conformed by aws and gce against their emulators',
 });

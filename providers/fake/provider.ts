@@ -36,6 +36,8 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
   readonly #instances = new Map<string, NextHop>();
   readonly #networks: Cidr[];
   #faults: Error[] = [];
+  /** Routes per list answer: listRoutes reads page after page, one call each, like a cloud. */
+  #pageSize = 1000;
   readonly #opFaults = new Map<string, Error[]>();
 
   constructor(opts: FakeCloudOptions) {
@@ -61,6 +63,9 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
   removeRouteByHand(table: string, destination: string): void {
     this.#table(table).routes.delete(destination);
   }
+  setPageSize(n: number): void {
+    this.#pageSize = n;
+  }
   /** The next calls fail with these errors, one each, in order. */
   injectFaults(...errors: Error[]): void {
     this.#faults.push(...errors);
@@ -80,14 +85,18 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
   }
 
   async listRoutes(table: string): Promise<RouteListing> {
-    this.#call('listRoutes', table);
     const owned: RouteEntry[] = [];
     const foreign: RouteEntry[] = [];
-    for (const r of this.#table(table).routes.values()) {
-      const entry: RouteEntry = { table, destination: r.destination, nextHop: r.nextHop, state: r.state, owned: r.owned };
-      if (r.owned) owned.push(entry);
-      else if (this.#inCluster(r.destination)) foreign.push(entry);
-    }
+    let next: number | undefined = 0;
+    do {
+      const page = this.#listPage(table, next);
+      for (const r of page.routes) {
+        const entry: RouteEntry = { table, destination: r.destination, nextHop: r.nextHop, state: r.state, owned: r.owned };
+        if (r.owned) owned.push(entry);
+        else if (this.#inCluster(r.destination)) foreign.push(entry);
+      }
+      next = page.next;
+    } while (next !== undefined);
     return { owned, foreign };
   }
 
@@ -150,6 +159,14 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
       throw fault;
     }
     this.#counter.record(operation, 'ok');
+  }
+
+  /** One list call: at most pageSize routes from `from` on, and where the next page starts. */
+  #listPage(table: string, from: number): { routes: FakeRoute[]; next?: number } {
+    this.#call('listRoutes', table);
+    const all = [...this.#table(table).routes.values()];
+    const end = from + this.#pageSize;
+    return end < all.length ? { routes: all.slice(from, end), next: end } : { routes: all.slice(from) };
   }
 
   #table(id: string): { quota: number; routes: Map<string, FakeRoute> } {

@@ -1,5 +1,5 @@
 // The shared route-table conformance suite against the AWS provider, which talks
-// through the real @aws-sdk/client-ec2 to the EC2 emulator. No known gaps.
+// through the real @aws-sdk/client-ec2 to the EC2 emulator.
 import { createAwsProvider, tartanClusterTag } from '../../providers/aws/index.ts';
 import { startAwsEmulator } from '../emulators/aws-ec2/emulator.ts';
 import { routeTableConformance } from './route-table.ts';
@@ -28,6 +28,7 @@ routeTableConformance('aws', async () => {
     clusterNetwork: '10.244.0.0/16',
     hosts,
     outsideHost: { publicIp: '172.16.0.9' },
+    absentNextHop: { kind: 'instance', id: 'i-0000000000000dead' },
     setQuota: (quota) => admin.setQuota({ routeTableId: table.id, quota }),
     // EC2 routes carry no marker of their own: a route by hand to an instance inside
     // the Network is indistinguishable from tartan's. What lacks tartan's marker is a
@@ -40,4 +41,7 @@ routeTableConformance('aws', async () => {
       await emulator.close();
     },
   };
+}, {
+  'listing paginates': 'DescribeRouteTables answers a table with all its routes: route listings have no pages (tables do: test/providers/aws/provider.test.ts)',
+  'batch writes create and delete many routes': 'EC2 has no batch route API: CreateRoute writes one route',
 });

@@ -32,6 +32,7 @@ routeTableConformance('gce', async () => {
     clusterNetwork: '10.244.0.0/16',
     hosts,
     outsideHost: { publicIp: '172.16.0.9' },
+    absentNextHop: { kind: 'instance', id: `zones/${ZONE}/instances/nobody` },
     setQuota: async (q) => emu.admin.setQuota(q),
     seedForeignRoute: async (destination, hop) =>
       emu.admin.addRoute({ name: `someone-else-${++foreign}`, destRange: destination, nextHopInstance: hop.id, description: 'not tartan' }),
@@ -42,4 +43,7 @@ routeTableConformance('gce', async () => {
       await emu.close();
     },
   };
+}, {
+  'replace changes the next hop in place': 'GCE routes cannot be changed in place: the controller deletes and creates',
+  'batch writes create and delete many routes': 'compute has no batch route insert: routes.insert writes one route',
 });

@@ -1,10 +1,13 @@
 // One conformance suite for every RouteTableWriter (Hono's common.case.test.ts
 // idea): fake, aws, gce and alicloud all run these cases; an implementation lists
-// the cases it cannot pass, by name, with the reason.
+// the cases it cannot pass, by name, with the reason. The optional abilities
+// (replace, batch writes, host preparation: abilities.ts) are found with the
+// guards the controller uses; a provider without one lists it as a known gap.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, NotOwnedError, QuotaExceededError } from '../../src/errors.ts';
-import type { HostRef, NextHop, RouteTableWriter } from '../../providers/route-table.ts';
+import type { ApiCallCounts, HostRef, NextHop, RouteTableWriter } from '../../providers/route-table.ts';
+import { ABILITY_CASES, ABILITY_GUARDS, type AbilityCaseName, abilityCases } from './abilities.ts';
 
 export interface ConformanceHarness {
   readonly provider: RouteTableWriter;
@@ -16,10 +19,12 @@ export interface ConformanceHarness {
   readonly hosts: readonly { readonly host: HostRef; readonly nextHop: NextHop }[];
   /** A host the cloud does not know (on-prem). */
   readonly outsideHost: HostRef;
+  /** A next hop of the cloud's form that names no instance. */
+  readonly absentNextHop: NextHop;
   setQuota(quota: number): Promise<void>;
   /** Adds a route that tartan does not own (no marker, or another origin). */
   seedForeignRoute(destination: string, nextHop: NextHop): Promise<void>;
-  /** Makes list answers paginate after `n` items. */
+  /** Makes list answers paginate after `n` items (each page one API call). */
   setPageSize(n: number): Promise<void>;
   /** The next calls fail: first `throttle` throttling errors, then `serverErrors` 5xx. */
   injectFaults(faults: { throttle?: number; serverErrors?: number }): Promise<void>;
@@ -37,6 +42,7 @@ export const CASES = [
   'throttling and 5xx are survived by retries',
   'same destination with another next hop is a ConflictError',
   'hosts resolve to next hops; unknown hosts are absent',
+  ...ABILITY_CASES,
 ] as const;
 export type CaseName = (typeof CASES)[number];
 
@@ -126,7 +132,10 @@ export function routeTableConformance(
           made.push(d);
           await h.provider.createRoute(h.table, { destination: d, nextHop: h.hosts[i % 3]!.nextHop }, signal);
         }
+        const before = totalCalls(h.provider.calls());
         const owned = (await h.provider.listRoutes(h.table, signal)).owned;
+        const pages = totalCalls(h.provider.calls()) - before;
+        assert.ok(pages >= Math.ceil(made.length / 5), `${made.length} routes in pages of 5 were read in ${pages} call(s)`);
         for (const d of made) assert.ok(owned.some((r) => r.destination === d), `route ${d} listed across pages`);
         await h.setPageSize(1000);
         for (const r of owned.filter((o) => made.includes(o.destination))) await h.provider.deleteRoute(h.table, r, signal);
@@ -155,11 +164,24 @@ export function routeTableConformance(
         for (const { host, nextHop } of h.hosts) assert.deepEqual(resolved.get(host.publicIp), nextHop);
         assert.equal(resolved.has(h.outsideHost.publicIp), false);
       },
+      ...abilityCases(() => h, dest),
     };
 
     for (const caseName of CASES) {
       const gap = knownGaps[caseName];
       test(caseName, gap ? { skip: `known gap: ${gap}` } : {}, cases[caseName]);
     }
+    test('the abilities it has are exactly those not listed as gaps', () => {
+      for (const [caseName, guard] of Object.entries(ABILITY_GUARDS) as [AbilityCaseName, (p: object) => boolean][]) {
+        const has = guard(h.provider);
+        assert.equal(has, knownGaps[caseName] === undefined, has
+          ? `${name} can do "${caseName}" but lists it as a gap`
+          : `${name} cannot do "${caseName}" (its guard says no): list it as a known gap, with the reason`);
+      }
+    });
   });
+}
+
+function totalCalls(counts: ApiCallCounts): number {
+  return Object.values(counts).reduce((sum, byResult) => sum + Object.values(byResult).reduce((a, b) => a + b, 0), 0);
 }

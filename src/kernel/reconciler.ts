@@ -12,10 +12,20 @@ import { type KernelObject, sameObject } from './objects.ts';
 import { observeOwned } from './observe.ts';
 import { type Change, type PlanInput, planChanges } from './plan.ts';
 
+/** The kernel I/O the reconciler does: a dump of what tartan owns, and a batch apply. */
+export interface KernelIo {
+  readonly observe: typeof observeOwned;
+  readonly apply: typeof applyChanges;
+}
+
+const realIo: KernelIo = { observe: observeOwned, apply: applyChanges };
+
 export interface KernelReconcilerOptions extends KernelTarget {
   readonly families: readonly Family[];
   /** tartan's own devices; their permanent neigh/fdb entries are tartan's to remove. */
   readonly devices: readonly string[];
+  /** Default: the real `ip`/`bridge` dump and batch apply; tests pass a fake kernel. */
+  readonly io?: KernelIo | undefined;
 }
 
 export interface ReconcileRequest {
@@ -50,6 +60,7 @@ export class KernelApplyError extends Error {
 
 export class KernelReconciler {
   readonly #opts: KernelReconcilerOptions;
+  readonly #io: KernelIo;
   #applied = new Map<string, KernelObject>();
   /** Keys the kernel refused last time: always in scope, so an event retries them. */
   #retry = new Set<string>();
@@ -58,6 +69,7 @@ export class KernelReconciler {
 
   constructor(opts: KernelReconcilerOptions) {
     this.#opts = opts;
+    this.#io = opts.io ?? realIo;
   }
 
   /** Calls run one at a time, in call order. */
@@ -75,14 +87,15 @@ export class KernelReconciler {
   async #reconcileNow(req: ReconcileRequest): Promise<ReconcileOutcome> {
     req.signal?.throwIfAborted();
     const observed = req.observe === true || this.#mustObserve;
-    if (observed) this.#merge(await observeOwned({ ...this.#opts, netns: this.#opts.netns, signal: req.signal }));
+    const { families, devices, netns } = this.#opts;
+    if (observed) this.#merge(await this.#io.observe({ families, devices, netns, signal: req.signal }));
     const scope = observed || req.scope === undefined ? undefined
       : this.#retry.size === 0 ? req.scope : new Set([...req.scope, ...this.#retry]);
     const changes = planChanges({ desired: req.desired, observed: this.#applied, retainDsts: req.retainDsts, scope });
     let result: ApplyResult = { failed: [] };
     if (changes.length > 0) {
       try {
-        result = await applyChanges(changes, { netns: this.#opts.netns, signal: req.signal });
+        result = await this.#io.apply(changes, { netns, signal: req.signal });
       } catch (err) {
         this.#mustObserve = true;
         throw err;

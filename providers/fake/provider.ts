@@ -4,6 +4,7 @@
 import { ConflictError, NotOwnedError, QuotaExceededError, RetryableError, NotFoundError } from '../../src/errors.ts';
 import { overlaps, parseCidr, type Cidr } from '../../src/net/cidr.ts';
 import { CallCounter } from '../shared/calls.ts';
+import type { Outcome } from '../shared/outcomes.ts';
 import {
   type ApiCallCounts, type DesiredRoute, type HostRef, type NextHop, type RouteEntry, type RouteListing,
   type RouteReplacer, type RouteTableRef, type RouteTableWriter, type TableCapacity, sameNextHop,
@@ -155,7 +156,7 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
     this.log.push({ operation, table, destination });
     const fault = this.#opFaults.get(operation)?.shift() ?? this.#faults.shift();
     if (fault) {
-      this.#counter.record(operation, fault instanceof RetryableError ? 'throttled' : 'error');
+      this.#counter.record(operation, outcomeOf(fault));
       throw fault;
     }
     this.#counter.record(operation, 'ok');
@@ -179,4 +180,13 @@ export class FakeCloud implements RouteTableWriter, RouteReplacer {
     const cidr = parseCidr(destination, 'destination');
     return this.#networks.some((n) => overlaps(n, cidr));
   }
+}
+
+/** An injected fault, counted under the label a cloud's caller would give it. */
+function outcomeOf(fault: Error): Outcome {
+  if (fault instanceof RetryableError) return 'throttled';
+  if (fault instanceof ConflictError) return 'conflict';
+  if (fault instanceof NotFoundError) return 'not_found';
+  if (fault instanceof QuotaExceededError) return 'quota';
+  return 'other';
 }

@@ -8,23 +8,10 @@ import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { relative } from 'node:path';
 
-/**
- * Colocated tests that still start an emulator, with the reason they may: another
- * change moves them to test/providers/ (issue 11). Delete each line when it moves.
- */
-const PENDING_MOVE = new Set([
-  'providers/alicloud/batch.test.ts',
-  'providers/alicloud/provider.test.ts',
-  'providers/aws/api.test.ts',
-  'providers/aws/provider.test.ts',
-  'providers/aws/storm.test.ts',
-  'providers/gce/provider.test.ts',
-]);
-
 const file = relative(process.cwd(), process.argv[1] ?? '');
 const colocated = /^(src|providers)\/.*\.test\.ts$/.test(file);
 
-if (colocated && !PENDING_MOVE.has(file)) {
+if (colocated) {
   const refuse = (what: string) => (): never => {
     throw new Error(`${file}: unit tests do no I/O, but this one called ${what}; move it under test/ (README "Tests")`);
   };

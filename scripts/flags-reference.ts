@@ -6,7 +6,7 @@ import { AGENT_FLAGS, AGENT_SUMMARY } from '../src/cli/agent.ts';
 import { AUDIT_FLAGS, AUDIT_SUMMARY } from '../src/cli/audit.ts';
 import { CONTROLLER_FLAGS, CONTROLLER_SUMMARY } from '../src/cli/controller.ts';
 import { DOCKER_OPTS_FLAGS, DOCKER_OPTS_SUMMARY } from '../src/cli/docker-opts.ts';
-import type { FlagSpec } from '../src/config/flags.ts';
+import { type FlagSpec, boundsText, defaultText } from '../src/config/flags.ts';
 
 export const COMMAND_DOCS: readonly { name: string; summary: string; flags: readonly FlagSpec[] }[] = [
   { name: 'agent', summary: AGENT_SUMMARY, flags: AGENT_FLAGS },
@@ -22,20 +22,25 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-function defaultText(spec: FlagSpec): string {
-  const d = spec.default;
-  if (d === undefined || (Array.isArray(d) && d.length === 0)) return '';
-  return `\`${Array.isArray(d) ? d.join(',') : String(d)}\``;
+function code(text: string | undefined): string {
+  return text === undefined ? '' : `\`${text}\``;
+}
+
+function meaning(spec: FlagSpec): string {
+  const range = boundsText(spec);
+  const choices = spec.type === 'string' && spec.choices ? ` (${spec.choices.join(' \\| ')})` : '';
+  return `${cell(spec.help)}${choices}${range === undefined ? '' : ` (${range})`}`;
 }
 
 export function renderReference(): string {
   const parts = COMMAND_DOCS.map((c) => [
     `### \`tartan ${c.name}\``, '', c.summary, '',
     '| flag | default | meaning |', '|---|---|---|',
-    ...c.flags.filter((s) => s.name !== 'help').map((s) =>
-      `| \`--${s.name}\`${s.type === 'boolean' ? '' : ` *${s.type}*`} | ${defaultText(s)} | ${cell(s.help)}${s.choices ? ` (${s.choices.join(' \\| ')})` : ''} |`),
+    ...c.flags.filter((s) => !s.hidden).map((s) =>
+      `| \`--${s.name}\`${s.type === 'boolean' ? '' : ` *${s.type}*`} | ${code(defaultText(s))} | ${meaning(s)} |`),
   ].join('\n'));
-  return [BEGIN, 'Every flag is also read from the environment as `TARTAN_<FLAG>` (e.g. `--ip-masq` → `TARTAN_IP_MASQ=true`); a flag on the command line wins.', '', ...parts.flatMap((p) => [p, '']), END].join('\n');
+  return [BEGIN, 'Every flag is also read from the environment as `TARTAN_<FLAG>` (e.g. `--ip-masq` → `TARTAN_IP_MASQ=true`); a flag on the command line wins. '
+    + 'Durations are written like `500ms`, `10s`, `1m30s` or `24h`; a value outside the range a flag shows exits 2 naming the flag. `-h`/`--help` anywhere prints a command\'s flags.', '', ...parts.flatMap((p) => [p, '']), END].join('\n');
 }
 
 export function readmeSection(readme: string): string | undefined {

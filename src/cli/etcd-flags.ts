@@ -1,33 +1,48 @@
 // The etcd flags every command shares (flanneld's names), and the store they build.
 import type { Etcd3 } from 'etcd3';
-import { type FlagSpec, type FlagValues, list, str } from '../config/flags.ts';
+import { endpointUrl, pemFile } from '../config/checks.ts';
+import { type FlagOptions, flagTable } from '../config/flags.ts';
 import { DEFAULT_PREFIX, EtcdLeaseStore, createEtcdClient } from '../lease/index.ts';
-import { InvalidInputError } from '../errors.ts';
 
-export const ETCD_FLAGS: readonly FlagSpec[] = [
-  { name: 'etcd-endpoints', type: 'list', default: ['http://127.0.0.1:2379'], help: 'etcd endpoints, comma-separated' },
-  { name: 'etcd-prefix', type: 'string', default: DEFAULT_PREFIX, help: 'etcd key prefix of the network config and leases' },
-  { name: 'etcd-cafile', type: 'string', help: 'CA file for etcd TLS' },
-  { name: 'etcd-certfile', type: 'string', help: 'client certificate for etcd TLS' },
-  { name: 'etcd-keyfile', type: 'string', help: 'client key for etcd TLS' },
+const etcdPrefix = (value: string): string | undefined => (value.startsWith('/') ? undefined : 'must start with /');
+
+export const ETCD_FLAGS = flagTable([
+  { name: 'etcd-endpoints', type: 'list', default: ['http://127.0.0.1:2379'], check: endpointUrl, help: 'etcd endpoints, comma-separated (http[s]://host:port; a user:password@ in them is never printed)' },
+  { name: 'etcd-prefix', type: 'string', default: DEFAULT_PREFIX, check: etcdPrefix, help: 'etcd key prefix of the network config and leases' },
+  { name: 'etcd-cafile', type: 'string', check: pemFile('CERTIFICATE'), help: 'CA file for etcd TLS (PEM)' },
+  { name: 'etcd-certfile', type: 'string', check: pemFile('CERTIFICATE'), help: 'client certificate for etcd TLS (PEM)' },
+  { name: 'etcd-keyfile', type: 'string', check: pemFile('PRIVATE KEY'), help: 'client key for etcd TLS (PEM)' },
   { name: 'etcd-username', type: 'string', help: 'etcd user name (auth)' },
-  { name: 'etcd-password', type: 'string', help: 'etcd password (auth)' },
-];
+  { name: 'etcd-password', type: 'string', secret: true, help: 'etcd password (auth; never printed)' },
+]);
 
-export function etcdStoreFromFlags(values: FlagValues, opts: { leaseTtlSeconds?: number } = {}): { client: Etcd3; store: EtcdLeaseStore } {
-  const endpoints = list(values, 'etcd-endpoints');
-  for (const e of endpoints) {
-    if (!/^https?:\/\/[^/]+/.test(e)) throw new InvalidInputError('--etcd-endpoints', e, 'each endpoint must be http://host:port or https://host:port');
-  }
-  const prefix = str(values, 'etcd-prefix') ?? DEFAULT_PREFIX;
-  if (!prefix.startsWith('/')) throw new InvalidInputError('--etcd-prefix', prefix, 'must start with /');
+export type EtcdFlagOptions = FlagOptions<typeof ETCD_FLAGS>;
+
+/** The values were checked while parsing (endpoints, prefix, PEM files). */
+export function etcdStoreFromFlags(values: EtcdFlagOptions, opts: { leaseTtlSeconds?: number } = {}): { client: Etcd3; store: EtcdLeaseStore } {
+  const prefix = values['etcd-prefix'];
+  const { hosts, auth } = splitUserinfo(values['etcd-endpoints']);
   const client = createEtcdClient({
-    endpoints,
-    caFile: str(values, 'etcd-cafile'),
-    certFile: str(values, 'etcd-certfile'),
-    keyFile: str(values, 'etcd-keyfile'),
-    username: str(values, 'etcd-username'),
-    password: str(values, 'etcd-password'),
+    endpoints: hosts,
+    caFile: values['etcd-cafile'],
+    certFile: values['etcd-certfile'],
+    keyFile: values['etcd-keyfile'],
+    username: values['etcd-username'] ?? auth?.username,
+    password: values['etcd-username'] === undefined ? auth?.password : values['etcd-password'],
   });
   return { client, store: new EtcdLeaseStore({ client, prefix, leaseTtlSeconds: opts.leaseTtlSeconds }) };
+}
+
+/**
+ * user:password@ in an endpoint is etcd auth (the first one found; --etcd-username
+ * wins): the etcd client would dial it as part of the host name, and print it.
+ */
+function splitUserinfo(endpoints: readonly string[]): { hosts: string[]; auth?: { username: string; password: string } } {
+  let auth: { username: string; password: string } | undefined;
+  const hosts = endpoints.map((endpoint) => {
+    const url = new URL(endpoint);
+    if (url.username !== '') auth ??= { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    return `${url.protocol}//${url.host}`;
+  });
+  return { hosts, auth };
 }

@@ -1,7 +1,10 @@
 // The one binary. Subcommands are wired here explicitly (no import side effects);
 // one root AbortController, aborted by SIGTERM/SIGINT, reaches every loop.
+import { format } from 'node:util';
 import { InvalidInputError, errorMessage } from '../errors.ts';
 import { LeaseRevokedError } from '../lease/store.ts';
+import { type Logger, createLogger } from '../observe/log.ts';
+import { redactText } from '../observe/redact.ts';
 
 type Command = (argv: readonly string[], signal: AbortSignal) => Promise<number>;
 
@@ -32,7 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!command) {
     const list = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`).join('\n');
     const out = `Usage: tartan <command> [flags]   (tartan <command> --help for its flags)\n\nCommands:\n${list}\n`;
-    if (name === undefined || name === '--help' || name === 'help') {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(out);
       return name === undefined ? 2 : 0;
     }
@@ -43,17 +46,40 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => root.abort(new Error(`received ${sig}`));
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  const restoreOutput = routeStrayOutput(createLogger({ name }));
   try {
     return await command.run(rest, root.signal);
   } catch (err) {
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: errorMessage(err), error: err instanceof Error ? err.name : 'Error' })}\n`);
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: redactText(errorMessage(err)), error: err instanceof Error ? err.name : 'Error' })}\n`);
     if (err instanceof InvalidInputError) return 2;
     if (err instanceof LeaseRevokedError) return 3;
     return 1;
   } finally {
+    restoreOutput();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+/**
+ * Lines that Node and libraries write to stderr themselves (process warnings such
+ * as TimeoutOverflowWarning or DEP0123, an SDK's console.warn "[WARN] …") become
+ * JSON log lines like every other, redacted. Only here, in the CLI's main: library
+ * code never touches process-wide output. Returns the undo.
+ */
+function routeStrayOutput(log: Logger): () => void {
+  const defaultListeners = process.listeners('warning');
+  const { warn, error } = console;
+  const onWarning = (w: Error & { code?: string }): void => log.warn({ warning: w.name, code: w.code }, w.message);
+  process.removeAllListeners('warning');
+  process.on('warning', onWarning);
+  console.warn = (...args: unknown[]) => log.warn({ source: 'console.warn' }, format(...args));
+  console.error = (...args: unknown[]) => log.error({ source: 'console.error' }, format(...args));
+  return () => {
+    process.off('warning', onWarning);
+    for (const listener of defaultListeners) process.on('warning', listener);
+    Object.assign(console, { warn, error });
+  };
 }
 
 if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

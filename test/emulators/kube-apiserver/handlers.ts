@@ -79,7 +79,8 @@ async function list(ctx: HandlerContext, r: ResourceDef, ns: string | undefined,
   // RV n with a limit (or match=Exact) reads exactly at n; otherwise the latest state is "not older than" anything asked.
   const exact = rv && rv !== '0' && (match === 'Exact' || (limit !== undefined && match !== 'NotOlderThan')) ? Number(rv) : undefined;
   const continueToken = q.get('continue') ?? undefined;
-  const result = await ctx.store.list(r, ns, { filter: selector, ...(limit ? { limit } : {}), ...(continueToken ? { continueToken } : {}), ...(exact ? { exactRevision: exact } : {}) });
+  const filtered = q.has('labelSelector') || q.has('fieldSelector');
+  const result = await ctx.store.list(r, ns, { ...(filtered ? { filter: selector } : {}), ...(limit ? { limit } : {}), ...(continueToken ? { continueToken } : {}), ...(exact ? { exactRevision: exact } : {}) });
   const metadata: JsonObject = { resourceVersion: String(result.revision) };
   if (result.continueToken) metadata.continue = result.continueToken;
   if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;

@@ -1,11 +1,8 @@
 // The one duration parser: Go-style text ("500ms", "10s", "1m30s", "24h") to
-// milliseconds, and back for --help and the README. Bounds are per flag (flags.ts);
-// nothing parsed here may reach MAX_DURATION_MS, so no flag can overflow a timer
-// (setTimeout wraps delays of 2³¹ ms and more to 1 ms: a hot loop).
+// milliseconds, and back for --help and the README. Bounds are per flag, and no
+// flag's max may pass MAX_TIMEOUT_MS (flags.ts checks each table): setTimeout
+// wraps delays of 2³¹ ms and more to 1 ms, a hot loop.
 import { InvalidInputError } from '../errors.ts';
-
-/** The largest delay setTimeout honours (2³¹ − 1 ms, about 24.8 days). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

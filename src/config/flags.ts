@@ -4,7 +4,8 @@
 // flag (or the env variable) and the value.
 import { InvalidInputError } from '../errors.ts';
 import type { Check } from './checks.ts';
-import { MAX_TIMER_MS, formatDuration, parseDuration } from './duration.ts';
+import { MAX_TIMEOUT_MS } from '../util/time.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 
 export type FlagType = 'string' | 'boolean' | 'int' | 'duration' | 'list';
 
@@ -72,7 +73,7 @@ export function flagTable<const T extends readonly FlagSpec[]>(specs: T): T {
     seen.add(spec.name);
     if (spec.type === 'duration') {
       const [min, max] = [parseDuration(spec.min, `min of --${spec.name}`), parseDuration(spec.max, `max of --${spec.name}`)];
-      if (min > max || max > MAX_TIMER_MS) throw new Error(`--${spec.name}: bounds ${spec.min}…${spec.max} are not within 0…${MAX_TIMER_MS} ms`);
+      if (min > max || max > MAX_TIMEOUT_MS) throw new Error(`--${spec.name}: bounds ${spec.min}…${spec.max} are not within 0…${MAX_TIMEOUT_MS} ms (a timer's limit)`);
       if (spec.default !== undefined) checkRange(spec, `default of --${spec.name}`, parseDuration(spec.default, `default of --${spec.name}`));
     }
   }

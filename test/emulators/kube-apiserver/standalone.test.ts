@@ -4,15 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { sharedEtcd, uniquePrefix } from '../../support/etcd.ts';
 import { freePort } from '../../support/ports.ts';
-import { spawnTracked, stopChild } from '../../support/process.ts';
+import { collectOutput, spawnTracked, stopChild } from '../../support/process.ts';
+import { eventually } from './fixture.ts';
 
 test('standalone emulator process with kubectl', async () => {
   const etcd = await sharedEtcd();
@@ -20,11 +19,10 @@ test('standalone emulator process with kubectl', async () => {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'tartan-kube-solo-')), 'kubeconfig');
   const child = spawnTracked(process.execPath, ['test/emulators/kube-apiserver', '--port', String(port), '--etcd', etcd.endpoint, '--prefix', uniquePrefix('kube-solo'), '--kubeconfig', kubeconfig]);
   try {
-    const lines = createInterface({ input: child.stdout! });
-    const [first] = (await Promise.race([
-      once(lines, 'line'),
-      once(child, 'exit').then(() => { throw new Error('emulator exited before listening'); }),
-    ])) as [string];
+    const output = collectOutput(child);
+    await eventually(() => output.lines.length > 0 || child.exitCode !== null, 15_000, 'the emulator to print its endpoint');
+    assert.equal(child.exitCode, null, output.text());
+    const first = output.lines[0]!;
     const printed = JSON.parse(first) as { endpoint: string; kubeconfig: string };
     assert.deepEqual([printed.endpoint, printed.kubeconfig], [`https://127.0.0.1:${port}`, kubeconfig]);
     const run = (args: string[]): Promise<{ stdout: string }> => promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, ...args]);

@@ -99,6 +99,8 @@ async function streamChanges(
   ctx: { store: ObjectStore; hub: WatchHub }, res: ServerResponse, p: WatchParams,
   s: { base: string; start: number; bookmark: (rv: number) => void },
 ): Promise<void> {
+  // The client may already be gone (it hung up during the initial list): no etcd watch for nobody.
+  if (res.destroyed || res.writableEnded) return;
   let lastRV = s.start;
   let watcher: Watcher | undefined;
   let ended = false;

@@ -106,6 +106,17 @@ describe('kube-apiserver emulator: writes', () => {
     assert.equal(preconditioned.status, 409, 'a resourceVersion inside the patch is a precondition');
   });
 
+  test('events: create, and list by involvedObject field selector', async () => {
+    const event = (name: string, node: string): JsonObject => ({
+      metadata: { name, namespace: 'default' }, involvedObject: { kind: 'Node', name: node }, reason: 'FailedToCreateRoute', type: 'Warning',
+      source: { component: 'route_controller' }, message: 'x', eventTime: null,
+    });
+    assert.equal((await h.raw('POST', '/api/v1/namespaces/default/events', { body: event('e-1', 'w-1') })).status, 201);
+    assert.equal((await h.raw('POST', '/api/v1/namespaces/default/events', { body: event('e-2', 'w-2') })).status, 201);
+    const listed = (await h.raw('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dw-2,reason%3DFailedToCreateRoute')).json<{ items: Obj[] }>();
+    assert.deepEqual(listed.items.map((e) => e.metadata.name), ['e-2']);
+  });
+
   test('415 for other patch content types, with the accepted list', async () => {
     for (const type of ['text/plain', 'application/apply-patch+yaml']) {
       const res = await h.raw('PATCH', '/api/v1/nodes/w-2', { contentType: type, body: '{}' });

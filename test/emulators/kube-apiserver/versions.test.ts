@@ -6,7 +6,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd, type EtcdServer } from '../../support/etcd.ts';
 import { before, after } from 'node:test';
+import { CoreV1Api, makeInformer, type V1Node } from '@kubernetes/client-node';
 import { eventually, kubeHarness, rawWatch } from './fixture.ts';
+import { findResource } from './resources.ts';
 import type { JsonObject } from './status.ts';
 
 interface List { metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number }; items: { metadata: { name: string; resourceVersion: string } }[] }
@@ -122,5 +124,30 @@ describe('kube-apiserver emulator: compacted history (private etcd)', () => {
     assert.deepEqual(w.events.map((e) => [e.type, e.object.code, e.object.reason]), [['ERROR', 410, 'Expired']]);
     const notOlder = await h.raw('GET', `/api/v1/nodes?resourceVersion=${oldRV}`);
     assert.equal(notOlder.status, 200, 'RV n without a limit means not older than n');
+  });
+
+  test('client-node informer: a watch answered 410 makes it list again', async () => {
+    const kc = h.kubeConfig();
+    const core = kc.makeApiClient(CoreV1Api);
+    const informer = makeInformer(kc, '/api/v1/nodes', () => core.listNode());
+    const added: string[] = [];
+    informer.on('add', (n: V1Node) => added.push(n.metadata?.name ?? ''));
+    await informer.start();
+    await eventually(() => h.api.admin.openWatches === 1, 3000, 'the informer watch');
+    // The reconnect waits 400 ms in the emulator; meanwhile history moves on and is compacted.
+    h.api.admin.injectFaults({ latencyMs: 400 });
+    h.api.admin.clearCalls();
+    h.api.admin.dropWatches();
+    const nodes = findResource('', 'v1', 'nodes')!;
+    await h.api.store.create(nodes, undefined, { metadata: { name: 'c-late' } });
+    // A second write, so the compaction lands past the watch's start revision (etcd keeps the compacted revision itself).
+    await h.api.store.guaranteedUpdate(nodes, undefined, 'c-late', (n) => ({ ...n, metadata: { ...(n.metadata as JsonObject), labels: { late: 'yes' } } }));
+    await h.api.admin.compact();
+    await eventually(() => added.includes('c-late'), 5000, 'the relisted node');
+    h.api.admin.injectFaults({ latencyMs: 0 });
+    await informer.stop();
+    const paths = h.api.admin.calls().map((c) => c.path).filter((p) => p.startsWith('/api/v1/nodes'));
+    const expiredWatch = paths.findIndex((p) => p.includes('watch=true') && /resourceVersion=\d/.test(p));
+    assert.ok(expiredWatch >= 0 && paths.slice(expiredWatch + 1).some((p) => !p.includes('watch=')), `calls: ${paths.join(', ')}`);
   });
 });

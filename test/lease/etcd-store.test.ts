@@ -7,6 +7,7 @@ import { InvalidInputError, QuotaExceededError } from '../../src/errors.ts';
 import { EtcdLeaseStore, LeaseRevokedError, LeaseSet, createEtcdClient, type LeaseEvent } from '../../src/lease/index.ts';
 import { ROUTE_STATUS_BATCH } from '../../src/lease/store.ts';
 import { parseCidr } from '../../src/net/cidr.ts';
+import { FakeClock } from '../../src/util/fake-clock.ts';
 import { etcdClientFixture, startEtcd, uniquePrefix } from '../support/etcd.ts';
 
 const attrs = (publicIp: string) => ({ publicIp, backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: '8e:5a:0d:07:0f:0d' } });
@@ -14,7 +15,8 @@ const signal = new AbortController().signal;
 
 describe('etcd lease store', () => {
   const etcd = etcdClientFixture();
-  const store = (label: string, ttl?: number) => new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl });
+  const store = (label: string, ttl?: number, clock?: FakeClock) =>
+    new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix(label), leaseTtlSeconds: ttl, ...(clock ? { clock } : {}) });
 
   test('200 racing acquisitions in one process get 200 distinct subnets', async () => {
     const s = store('race');
@@ -71,13 +73,15 @@ describe('etcd lease store', () => {
   });
 
   test('renewal extends the etcd lease and revokes the old one', async () => {
-    const s = store('renew', 30);
+    const clock = new FakeClock();
+    const s = store('renew', 30, clock);
     const config = parseNetworkConfig('{"Network":"10.50.0.0/16"}');
     const lease = await s.acquire(config, { attrs: attrs('192.168.4.1') }, signal);
+    assert.equal(lease.expiresAt, clock.now() + 30_000);
     const before = (await etcd.client.get(`${s.subnetsPrefix}${lease.key}`).exec()).kvs[0]!.lease;
-    await new Promise((r) => setTimeout(r, 1100));
+    await clock.advance(1100);
     const renewed = await s.renew(lease, signal);
-    assert.ok((renewed.expiresAt ?? 0) > (lease.expiresAt ?? 0));
+    assert.equal(renewed.expiresAt, clock.now() + 30_000, 'a full TTL from the renewal');
     const afterKv = (await etcd.client.get(`${s.subnetsPrefix}${lease.key}`).exec()).kvs[0]!;
     assert.notEqual(afterKv.lease, before);
     const ttl = await etcd.client.leaseClient.leaseTimeToLive({ ID: afterKv.lease });

@@ -34,6 +34,15 @@ export function reply(res: ServerResponse, code: number, body: Json): void {
   res.end(text);
 }
 
+/**
+ * Bodies of create/update must be JSON: protobuf (what kubectl's imperative
+ * generators send, e.g. `kubectl create configmap`) and YAML are not decoded here.
+ */
+function requireJson(contentType: string | undefined): void {
+  const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && type !== '') throw unsupportedMediaType(['application/json']);
+}
+
 function parseBody(body: string): JsonObject {
   try {
     const parsed = JSON.parse(body) as Json;
@@ -61,7 +70,9 @@ export async function handleResource(ctx: HandlerContext, call: Call): Promise<v
     case 'list': return reply(call.res, 200, await list(ctx, r, ns, call.url, selector));
     case 'watch': return watch(ctx, call, r, ns, selector);
     case 'create': return create(ctx, target, call);
-    case 'update': return reply(call.res, 200, await update(ctx, target, info.name!, parseBody(call.body)));
+    case 'update':
+      requireJson(call.contentType);
+      return reply(call.res, 200, await update(ctx, target, info.name!, parseBody(call.body)));
     case 'patch': return reply(call.res, 200, await patch(ctx, target, info.name!, call));
     case 'delete': return reply(call.res, 200, await remove(ctx, r, ns, info.name!));
     case 'deletecollection': return reply(call.res, 200, await removeAll(ctx, r, ns, selector, call.url));
@@ -106,6 +117,7 @@ async function watch(ctx: HandlerContext, call: Call, r: ResourceDef, ns: string
 
 async function create(ctx: HandlerContext, t: WriteTarget, call: Call): Promise<void> {
   if (call.info.name !== undefined) throw methodNotAllowed();
+  requireJson(call.contentType);
   const obj = prepareCreate(t, parseBody(call.body));
   if (t.r.namespaced && t.namespace) {
     const namespaces = findResource('', 'v1', 'namespaces')!;

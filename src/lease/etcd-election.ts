@@ -3,10 +3,17 @@
 // create-if-absent transaction; keeping it is a keepalive every TTL/3 plus a read
 // of the key. Any doubt (keepalive failure, key gone or changed) aborts `lost`.
 // We watch/poll the key ourselves: etcd3's ElectionObserver can report the wrong leader.
+// Every request has a deadline (etcd-call.ts): a campaign attempt that fails or times
+// out is logged with its reason and retried with backoff; only a TLS/auth error ends it.
 import type { Etcd3, Lease as EtcdLease } from 'etcd3';
 import type { LeaderElector, Leadership } from './election.ts';
 import { errorMessage } from '../errors.ts';
-import { type Clock, realClock } from '../util/time.ts';
+import { type Clock, backoffDelay, realClock } from '../util/time.ts';
+import { EtcdTrustError, etcdCall } from './etcd-call.ts';
+import { etcdClientSettings } from './etcd-client.ts';
+
+/** Clean-up (revoking the election lease) runs even after the caller's signal aborted; the deadline bounds it. */
+const UNTIL_DEADLINE = new AbortController().signal;
 
 export interface EtcdElectorOptions {
   readonly client: Etcd3;
@@ -15,50 +22,76 @@ export interface EtcdElectorOptions {
   readonly ttlSeconds: number;
   readonly clock?: Clock;
   readonly onEvent?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Deadline of each etcd request (default: the client's, 5 s). */
+  readonly callTimeoutMs?: number;
 }
 
 export class EtcdElector implements LeaderElector {
   readonly #o: EtcdElectorOptions;
   readonly #clock: Clock;
   readonly key: string;
+  readonly #timeoutMs: number;
 
   constructor(opts: EtcdElectorOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
     this.key = `${opts.prefix.replace(/\/+$/, '')}/controller/leader`;
+    this.#timeoutMs = opts.callTimeoutMs ?? etcdClientSettings(opts.client).callTimeoutMs;
   }
 
-  async leader(_signal: AbortSignal): Promise<string | undefined> {
-    return (await this.#o.client.get(this.key).string()) ?? undefined;
+  async leader(signal: AbortSignal): Promise<string | undefined> {
+    return (await this.#call(`read ${this.key}`, signal, () => this.#o.client.get(this.key).string())) ?? undefined;
   }
 
   async campaign(signal: AbortSignal): Promise<Leadership> {
     const pollMs = Math.max(200, (this.#o.ttlSeconds * 1000) / 5);
-    for (;;) {
+    let failures = 0;
+    for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
       try {
-        const won = await this.#tryAcquire();
+        const won = await this.#tryAcquire(signal);
         if (won) return won;
+        failures = 0;
       } catch (err) {
-        this.#o.onEvent?.('election attempt failed', { err: errorMessage(err) });
+        if (err instanceof EtcdTrustError || signal.aborted) throw err;
+        failures++;
+        const retryInMs = backoffDelay(failures - 1, pollMs, this.#o.ttlSeconds * 1000);
+        this.#o.onEvent?.('election attempt failed', { identity: this.#o.identity, attempt, err: errorMessage(err), retryInMs });
+        await this.#clock.sleep(retryInMs, signal);
+        continue;
       }
       await this.#clock.sleep(pollMs, signal);
     }
   }
 
-  async #tryAcquire(): Promise<Leadership | undefined> {
+  async #tryAcquire(signal: AbortSignal): Promise<Leadership | undefined> {
     const lease = this.#o.client.lease(this.#o.ttlSeconds, { autoKeepAlive: false });
-    const leaseId = await lease.grant();
-    const res = await this.#o.client
-      .if(this.key, 'Create', '==', 0)
-      .then(this.#o.client.put(this.key).value(this.#o.identity).lease(leaseId))
-      .commit();
-    if (!res.succeeded) {
-      await lease.revoke().catch(() => {});
-      return undefined;
+    try {
+      const leaseId = await this.#call('grant the election lease', signal, () => lease.grant());
+      const res = await this.#call(`create ${this.key}`, signal, () => this.#o.client
+        .if(this.key, 'Create', '==', 0)
+        .then(this.#o.client.put(this.key).value(this.#o.identity).lease(leaseId))
+        .commit());
+      if (res.succeeded) {
+        this.#o.onEvent?.('became leader', { identity: this.#o.identity, key: this.key });
+        return this.#hold(lease);
+      }
+    } catch (err) {
+      // A create that timed out may still have landed: revoking deletes the key with it.
+      await this.#revoke(lease);
+      throw err;
     }
-    this.#o.onEvent?.('became leader', { identity: this.#o.identity, key: this.key });
-    return this.#hold(lease);
+    await this.#revoke(lease);
+    return undefined;
+  }
+
+  async #revoke(lease: EtcdLease): Promise<void> {
+    // A revoke that fails leaves the lease to expire with its TTL (the key with it).
+    await this.#call('revoke the election lease', UNTIL_DEADLINE, () => lease.revoke()).catch(() => {});
+  }
+
+  async #call<T>(what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    return await etcdCall({ what, signal, timeoutMs: this.#timeoutMs, trust: etcdClientSettings(this.#o.client).trust }, fn);
   }
 
   #hold(lease: EtcdLease): Leadership {
@@ -98,7 +131,7 @@ export class EtcdElector implements LeaderElector {
       resign: async () => {
         stop.abort();
         if (!lostController.signal.aborted) lostController.abort(new Error('resigned'));
-        await lease.revoke().catch(() => {});
+        await this.#revoke(lease);
       },
     };
   }

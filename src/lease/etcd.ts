@@ -14,11 +14,15 @@ import {
   type RouteStatusSnapshot, type RouteStatusStore, type RouteStatusWatchOptions, type SkippedLease, LeaseRevokedError, ROUTE_STATUS_BATCH,
 } from './store.ts';
 import { watchPrefix } from './etcd-watch.ts';
+import { type EtcdTrust, EtcdDeadlineError, etcdCall } from './etcd-call.ts';
+import { etcdClientSettings } from './etcd-client.ts';
 import { type PublishedRouteStatus, type RouteStatusRead, decodeRouteStatuses, encodeRouteStatus } from './route-status.ts';
 
 export const DEFAULT_PREFIX = '/coreos.com/network';
 export const DEFAULT_LEASE_TTL_SECONDS = 24 * 60 * 60;
 const MAX_ACQUIRE_ATTEMPTS = 50;
+/** For clean-up requests (revoking a grant) that must run even when the caller's signal has aborted; the deadline still bounds them. */
+const UNTIL_DEADLINE = new AbortController().signal;
 
 interface Grant {
   readonly id: string;
@@ -31,6 +35,13 @@ export interface EtcdLeaseStoreOptions {
   readonly leaseTtlSeconds?: number;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Deadline of each etcd request (default: the client's, 5 s). */
+  readonly callTimeoutMs?: number;
+}
+
+/** An abandoned request (deadline, abort) may still have been applied by etcd. */
+function outcomeUnknown(err: unknown, signal: AbortSignal): boolean {
+  return err instanceof EtcdDeadlineError || signal.aborted || (err instanceof Error && /DeadlineExceeded|Cancelled/.test(err.name));
 }
 
 export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSource, RouteStatusStore {
@@ -40,9 +51,14 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #requests = new Map<string, number>();
+  readonly #timeoutMs: number;
+  readonly #trust: EtcdTrust;
 
   constructor(opts: EtcdLeaseStoreOptions) {
     this.#client = opts.client;
+    const settings = etcdClientSettings(opts.client);
+    this.#timeoutMs = opts.callTimeoutMs ?? settings.callTimeoutMs;
+    this.#trust = settings.trust;
     this.prefix = (opts.prefix ?? DEFAULT_PREFIX).replace(/\/+$/, '');
     this.#ttl = opts.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
     this.#clock = opts.clock ?? realClock;
@@ -58,15 +74,15 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     return Object.fromEntries(this.#requests);
   }
 
-  async getNetworkConfig(_signal: AbortSignal): Promise<NetworkConfig> {
+  async getNetworkConfig(signal: AbortSignal): Promise<NetworkConfig> {
     const key = `${this.prefix}/config`;
-    const text = await this.#count('get', () => this.#client.get(key).string());
+    const text = await this.#call('get', `read ${key}`, signal, () => this.#client.get(key).string());
     if (text === null) throw new InvalidInputError(`etcd key ${key}`, undefined, 'network config not found; write flannel\'s JSON config there first');
     return parseNetworkConfig(text, `etcd key ${key}`);
   }
 
-  async list(_signal: AbortSignal): Promise<LeaseSnapshot> {
-    const res = await this.#count('range', () => this.#client.getAll().prefix(this.subnetsPrefix).exec());
+  async list(signal: AbortSignal): Promise<LeaseSnapshot> {
+    const res = await this.#call('range', `list ${this.subnetsPrefix}`, signal, () => this.#client.getAll().prefix(this.subnetsPrefix).exec());
     const leases: Lease[] = [];
     const skipped: SkippedLease[] = [];
     for (const kv of res.kvs) {
@@ -117,26 +133,32 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
 
   async acquire(config: NetworkConfig, req: AcquireRequest, signal: AbortSignal): Promise<Lease> {
     const avoid = [];
-    // One etcd lease serves every attempt; it is revoked if no attempt uses it.
+    // One etcd lease serves every attempt; it is revoked if no attempt uses it, unless a
+    // write was abandoned (deadline, abort): etcd may have attached a key to it, which
+    // revoking would delete. Left alone, it expires with its TTL, or the next acquire
+    // finds the key as this host's lease and moves it to a new grant.
     let grant: Grant | undefined;
+    let unknown = false;
     try {
       for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
         signal.throwIfAborted();
         const snapshot = await this.list(signal);
         const plan = planAcquire({ config, leases: snapshot.leases, req, avoid, random: this.#random, lostRaces: avoid.length });
-        for (const key of plan.deleteKeys) await this.#count('delete', () => this.#client.delete().key(this.subnetsPrefix + key).exec());
+        for (const key of plan.deleteKeys) {
+          await this.#call('delete', `delete ${this.subnetsPrefix + key}`, signal, () => this.#client.delete().key(this.subnetsPrefix + key).exec());
+        }
         if (plan.kind === 'exhausted') {
           throw new QuotaExceededError(`out of subnets: no free /${plan.pool.subnetLen} left in ${formatCidr(plan.pool.network)} between SubnetMin ${formatCidr(plan.pool.subnetMin)} and SubnetMax ${formatCidr(plan.pool.subnetMax)}`);
         }
         const reservation = plan.kind === 'reuse' && plan.lease.reservation;
-        if (!reservation) grant ??= await this.#grant();
+        if (!reservation) grant ??= await this.#grant(signal);
         if (plan.kind === 'reuse') {
-          const lease = await this.#write(plan.lease.key, req.attrs, { grant: reservation ? undefined : grant, mustExist: true });
+          const lease = await this.#write(plan.lease.key, req.attrs, { grant: reservation ? undefined : grant, mustExist: true, signal });
           grant = undefined;
           return lease;
         }
         try {
-          const lease = await this.#write(subnetKey(plan.subnet, plan.ipv6Subnet), req.attrs, { grant, mustExist: false });
+          const lease = await this.#write(subnetKey(plan.subnet, plan.ipv6Subnet), req.attrs, { grant, mustExist: false, signal });
           grant = undefined;
           return lease;
         } catch (err) {
@@ -147,25 +169,30 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
         }
       }
       throw new ConflictError(`could not acquire a subnet after ${MAX_ACQUIRE_ATTEMPTS} attempts: every choice was taken by another host first`);
+    } catch (err) {
+      unknown = outcomeUnknown(err, signal);
+      throw err;
     } finally {
-      if (grant) await this.#revoke(grant.id);
+      if (grant && !unknown) await this.#revoke(grant.id);
     }
   }
 
-  async renew(lease: Lease, _signal: AbortSignal): Promise<Lease> {
+  async renew(lease: Lease, signal: AbortSignal): Promise<Lease> {
     if (lease.reservation) return lease;
-    const grant = await this.#grant();
+    const grant = await this.#grant(signal);
     try {
-      return await this.#write(lease.key, lease.attrs, { grant, mustExist: true });
+      return await this.#write(lease.key, lease.attrs, { grant, mustExist: true, signal });
     } catch (err) {
-      await this.#revoke(grant.id);
+      // After an abandoned write the key may hold the new grant: revoking it would delete
+      // the lease. The next renewal moves the key on and revokes whichever grant it held.
+      if (!outcomeUnknown(err, signal)) await this.#revoke(grant.id);
       throw err;
     }
   }
 
-  async #grant(): Promise<Grant> {
+  async #grant(signal: AbortSignal): Promise<Grant> {
     const at = this.#clock.now();
-    const res = await this.#count('leaseGrant', () => this.#client.leaseClient.leaseGrant({ TTL: this.#ttl }));
+    const res = await this.#call('leaseGrant', 'grant an etcd lease', signal, () => this.#client.leaseClient.leaseGrant({ TTL: this.#ttl }));
     return { id: res.ID, expiresAt: at + this.#ttl * 1000 };
   }
 
@@ -175,13 +202,13 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
    * Without a grant the key has no etcd lease: a reservation stays a reservation.
    * The etcd lease the key held before is revoked once the new one is in place.
    */
-  async #write(key: string, attrs: LeaseAttrs, opts: { grant: Grant | undefined; mustExist: boolean }): Promise<Lease> {
+  async #write(key: string, attrs: LeaseAttrs, opts: { grant: Grant | undefined; mustExist: boolean; signal: AbortSignal }): Promise<Lease> {
     const fullKey = this.subnetsPrefix + key;
-    const previous = opts.mustExist ? await this.#count('range', () => this.#client.get(fullKey).exec()) : undefined;
+    const previous = opts.mustExist ? await this.#call('range', `read ${fullKey}`, opts.signal, () => this.#client.get(fullKey).exec()) : undefined;
     const put = this.#client.put(fullKey).value(encodeLeaseAttrs(attrs));
     if (opts.grant) put.lease(opts.grant.id);
     const txn = this.#client.if(fullKey, 'Version', opts.mustExist ? '>' : '==', 0).then(put);
-    const res = await this.#count('txn', () => txn.commit());
+    const res = await this.#call('txn', `write ${fullKey}`, opts.signal, () => txn.commit());
     if (!res.succeeded) {
       if (opts.mustExist) throw new LeaseRevokedError(key);
       throw new ConflictError(`subnet ${key} was taken by another host first`);
@@ -197,7 +224,7 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
 
   async #revoke(id: string): Promise<void> {
     try {
-      await this.#count('leaseRevoke', () => this.#client.leaseClient.leaseRevoke({ ID: id }));
+      await this.#call('leaseRevoke', `revoke etcd lease ${id}`, UNTIL_DEADLINE, () => this.#client.leaseClient.leaseRevoke({ ID: id }));
     } catch (err) {
       // The lease may already be gone; an orphan etcd lease expires on its own.
       if (!/not found/i.test(errorMessage(err))) throw err;
@@ -213,8 +240,8 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     return await this.snapshotRouteStatus(signal);
   }
 
-  async snapshotRouteStatus(_signal: AbortSignal): Promise<RouteStatusSnapshot> {
-    const res = await this.#count('range', () => this.#client.getAll().prefix(this.routesPrefix).exec());
+  async snapshotRouteStatus(signal: AbortSignal): Promise<RouteStatusSnapshot> {
+    const res = await this.#call('range', `list ${this.routesPrefix}`, signal, () => this.#client.getAll().prefix(this.routesPrefix).exec());
     const read = decodeRouteStatuses(res.kvs.map((kv) => [kv.key.toString('utf8').slice(this.routesPrefix.length), kv.value.toString('utf8')] as const));
     return { ...read, revision: Number(res.header.revision) };
   }
@@ -242,23 +269,24 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     });
   }
 
-  async putRouteStatus(key: string, status: PublishedRouteStatus, _signal: AbortSignal): Promise<void> {
-    await this.#count('put', () => this.#client.put(this.routesPrefix + key).value(encodeRouteStatus(status)).exec());
+  async putRouteStatus(key: string, status: PublishedRouteStatus, signal: AbortSignal): Promise<void> {
+    await this.#call('put', `write ${this.routesPrefix + key}`, signal, () => this.#client.put(this.routesPrefix + key).value(encodeRouteStatus(status)).exec());
   }
 
-  async writeRouteStatuses(puts: ReadonlyMap<string, PublishedRouteStatus>, deletes: readonly string[], _signal: AbortSignal): Promise<void> {
+  async writeRouteStatuses(puts: ReadonlyMap<string, PublishedRouteStatus>, deletes: readonly string[], signal: AbortSignal): Promise<void> {
     const ops: IRequestOp[] = [
       ...[...puts].map(([key, status]): IRequestOp => ({ request_put: { key: Buffer.from(this.routesPrefix + key), value: Buffer.from(encodeRouteStatus(status)) } })),
       ...deletes.map((key): IRequestOp => ({ request_delete_range: { key: Buffer.from(this.routesPrefix + key) } })),
     ];
     for (let i = 0; i < ops.length; i += ROUTE_STATUS_BATCH) {
       const success = ops.slice(i, i + ROUTE_STATUS_BATCH);
-      await this.#count('txn', () => this.#client.kv.txn({ success }));
+      await this.#call('txn', `write ${this.routesPrefix}…`, signal, () => this.#client.kv.txn({ success }));
     }
   }
 
-  async #count<T>(kind: string, fn: () => Promise<T>): Promise<T> {
+  /** Counts the request (by kind) and bounds it: deadline, signal, TLS/auth errors named (etcd-call.ts). */
+  async #call<T>(kind: string, what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
     this.#requests.set(kind, (this.#requests.get(kind) ?? 0) + 1);
-    return await fn();
+    return await etcdCall({ what, signal, timeoutMs: this.#timeoutMs, trust: this.#trust }, fn);
   }
 }

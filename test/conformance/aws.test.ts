@@ -1,47 +1,6 @@
 // The shared route-table conformance suite against the AWS provider, which talks
 // through the real @aws-sdk/client-ec2 to the EC2 emulator.
-import { createAwsProvider, tartanClusterTag } from '../../providers/aws/index.ts';
-import { startAwsEmulator } from '../emulators/aws-ec2/emulator.ts';
+import { AWS_GAPS, awsHarness } from './aws.ts';
 import { routeTableConformance } from './route-table.ts';
 
-routeTableConformance('aws', async () => {
-  const emulator = await startAwsEmulator();
-  const { admin } = emulator;
-  const vpc = await admin.seedVpc({ cidr: '192.168.0.0/16' });
-  const table = await admin.seedRouteTable({ vpcId: vpc.id, tags: { 'tartan.io/cluster': 'conformance' } });
-  const hosts = [];
-  for (const i of [1, 2, 3]) {
-    const instance = await admin.seedInstance({ vpcId: vpc.id, privateIp: `192.168.0.${i}` });
-    hosts.push({ host: { publicIp: `192.168.0.${i}` }, nextHop: { kind: 'instance' as const, id: instance.id } });
-  }
-  const provider = createAwsProvider({
-    region: 'us-east-1',
-    endpoint: emulator.endpoint,
-    credentials: { accessKeyId: 'AKIDCONFORMANCE', secretAccessKey: 'secret' },
-    clusterNetworks: ['10.244.0.0/16'],
-    routeTables: { tag: tartanClusterTag('conformance') },
-    retry: { baseMs: 5, maxMs: 50 },
-  });
-  return {
-    provider,
-    table: table.id,
-    clusterNetwork: '10.244.0.0/16',
-    hosts,
-    outsideHost: { publicIp: '172.16.0.9' },
-    absentNextHop: { kind: 'instance', id: 'i-0000000000000dead' },
-    setQuota: (quota) => admin.setQuota({ routeTableId: table.id, quota }),
-    // EC2 routes carry no marker of their own: a route by hand to an instance inside
-    // the Network is indistinguishable from tartan's. What lacks tartan's marker is a
-    // route to something other than an instance or interface, e.g. a peering connection.
-    seedForeignRoute: (destination) => admin.seedRoute({ routeTableId: table.id, destination, target: { vpcPeeringConnectionId: 'pcx-0f1e2d3c4b5a69788' } }),
-    setPageSize: (max) => admin.setPageSizeCap({ max }),
-    injectFaults: (f) => admin.injectFaults({ throttle: f.throttle ?? 0, serverErrors: f.serverErrors ?? 0 }),
-    close: async () => {
-      provider.close();
-      await emulator.close();
-    },
-  };
-}, {
-  'listing paginates': 'DescribeRouteTables answers a table with all its routes: route listings have no pages (tables do: test/providers/aws/provider.test.ts)',
-  'batch writes create and delete many routes': 'EC2 has no batch route API: CreateRoute writes one route',
-});
+routeTableConformance('aws', awsHarness, AWS_GAPS);

@@ -31,6 +31,11 @@ export interface ConformanceHarness {
   close(): Promise<void>;
 }
 
+/** A harness whose emulator tells which API actions it answered (its call log, by action name). */
+export interface RecordingHarness extends ConformanceHarness {
+  actions(): Promise<string[]>;
+}
+
 export const CASES = [
   'create, list and delete round trip',
   'create is idempotent',

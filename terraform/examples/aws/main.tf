@@ -7,5 +7,6 @@ module "tartan" {
 }
 
 output "controller_flags" {
-  value = module.tartan.controller_flags
+  description = "flags for tartan controller"
+  value       = module.tartan.controller_flags
 }

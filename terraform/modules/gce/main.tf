@@ -6,8 +6,21 @@ terraform {
   }
 }
 
-variable "project" { type = string }
-variable "cluster_name" { type = string }
+variable "project" {
+  type        = string
+  description = "GCE project of the VPC network (tartan --project)"
+}
+
+variable "cluster_name" {
+  type        = string
+  description = "tartan --cluster-name; names the role"
+}
+
+variable "network" {
+  type        = string
+  description = "VPC network whose routes the controller manages (tartan --network)"
+}
+
 variable "service_account_email" {
   type        = string
   description = "the service account the controller runs as"
@@ -20,7 +33,7 @@ resource "google_project_iam_custom_role" "controller" {
   permissions = [
     "compute.routes.list", "compute.routes.get", "compute.routes.create", "compute.routes.delete",
     "compute.networks.get", "compute.networks.updatePolicy",
-    "compute.instances.list", "compute.instances.get", "compute.instances.use",
+    "compute.instances.list", "compute.instances.use",
     "compute.globalOperations.get", "compute.projects.get",
   ]
 }
@@ -29,4 +42,9 @@ resource "google_project_iam_member" "controller" {
   project = var.project
   role    = google_project_iam_custom_role.controller.id
   member  = "serviceAccount:${var.service_account_email}"
+}
+
+output "controller_flags" {
+  description = "flags for tartan controller"
+  value       = "--provider gce --project ${var.project} --network ${var.network} --cluster-name ${var.cluster_name}"
 }

@@ -40,6 +40,11 @@ export interface ReconcileOptions {
    * left while the agent was down are removed.
    */
   readonly observe?: boolean | undefined;
+  /**
+   * Destinations of leases set aside (the validator refused them): nothing is
+   * programmed for them, and whatever tartan already has there stays (fail static).
+   */
+  readonly held?: readonly string[] | undefined;
 }
 
 export interface Backend {

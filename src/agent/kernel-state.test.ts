@@ -35,7 +35,7 @@ async function agentWants(own: Lease, leases: readonly Lease[]): Promise<{ desir
   let seen: Parameters<KernelReconciler['reconcile']>[0] | undefined;
   const loop = new PeerLoop({
     backendType: 'vxlan', log: silentLogger(), own, objectsFor: peerObjectsFor(config, host),
-    reconciler: { reconcile: async (req) => ((seen = req), { observed: false, changes: [], failed: [] }) },
+    reconciler: { reconcile: async (req) => ((seen = req), { observed: false, changes: [], failed: [], deferred: 0 }) },
   });
   await loop.reconcile(leases.filter((l) => l.key !== own.key), new AbortController().signal, false);
   assert.ok(seen);

@@ -1,5 +1,5 @@
 // The desired kernel state of one host, in one call, pure:
-//   (network config, own lease, host view, peer leases[, route domain + status])
+//   (network config, own lease, host view, validated peer leases[, route domain + status])
 //     → { desired objects, destinations to retain, skipped peers with reasons }.
 // `tartan audit --kernel` calls it directly. The agent computes the same thing
 // incrementally: its reconcile loop chooses paths with the same choosePaths and
@@ -25,6 +25,8 @@ export interface KernelStateInput {
   readonly host: HostView;
   /** Every lease (the own lease among them is recognised and left out). */
   readonly leases: readonly Lease[];
+  /** Destinations of leases the validator set aside: kept as they are (see heldDestinations). */
+  readonly held?: readonly string[] | undefined;
   /** Hybrid: this host's route domain and the controller's route status; peers the VPC routes need nothing in the kernel. */
   readonly hybrid?: { readonly routeDomain: string; readonly status: ReadonlyMap<string, RouteStatus> } | undefined;
 }
@@ -73,7 +75,7 @@ export function desiredKernelState(input: KernelStateInput): KernelState {
     families: configFamilies(config),
     devices: kernelDevices(config),
     desired: desired.objects,
-    retainDsts: desired.retainDsts(),
+    retainDsts: desired.retainDsts(input.held),
     owners: desired.owners,
     peers,
     cloudRouted: paths.cloud.length,

@@ -10,6 +10,7 @@ import type { NetworkConfig } from '../config/network.ts';
 import { wantsCloudRoute } from '../lease/hybrid.ts';
 import type { Lease } from '../lease/lease.ts';
 import type { RouteStatusRead } from '../lease/route-status.ts';
+import { LeaseValidator } from '../lease/validate.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { HostRef, NextHop, RouteTableReader } from '../../providers/route-table.ts';
 import { type CloudObservation, buildReport } from './build.ts';
@@ -21,6 +22,8 @@ import type { AuditReport, KernelReport } from './report.ts';
 export interface AuditOptions {
   /** Read abilities only: listing leases and the controller's route status. */
   readonly leases: LeaseReader & Pick<RouteStatusStore, 'listRouteStatus'>;
+  /** The network config: every lease is validated against it, as the controller and the agents do. */
+  readonly config: NetworkConfig;
   /** How the lease store is named in messages and in `sources` (e.g. `etcd http://…`, and the key prefix). */
   readonly store: { readonly store: string; readonly prefix: string };
   /** The managed route tables; undefined audits leases, route status and the kernel only. */
@@ -28,7 +31,7 @@ export interface AuditOptions {
   /** Set to also report the controller's repair plan, with its deletion budget. */
   readonly plan?: { readonly budget: DeletionBudget } | undefined;
   /** Set to compare this host's kernel with what its agent should have programmed. */
-  readonly kernel?: { readonly config: NetworkConfig; readonly netns?: string | undefined; readonly publicIp?: string | undefined } | undefined;
+  readonly kernel?: { readonly netns?: string | undefined; readonly publicIp?: string | undefined } | undefined;
   readonly deadline: Deadline;
   readonly now?: () => number;
 }
@@ -40,12 +43,14 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
     deadline.read('etcd', `reading the leases from ${storeText}`, (signal) => opts.leases.list(signal)),
     deadline.read('etcd', `reading the route status from ${storeText}`, (signal) => opts.leases.listRouteStatus(signal)),
   ]);
+  // The controller's validator, without a reader's own rules: the audit sees the cluster as the controller does.
+  const view = new LeaseValidator({ config: opts.config }).validate(snapshot.leases);
   const [cloud, kernel] = await Promise.all([
-    opts.cloud ? observeCloud(readOnly(opts.cloud), snapshot.leases, opts) : undefined,
-    opts.kernel ? observeKernel(snapshot.leases, published, opts.kernel, deadline) : undefined,
+    opts.cloud ? observeCloud(readOnly(opts.cloud), view.valid, opts) : undefined,
+    opts.kernel ? observeKernel(snapshot.leases, published, { ...opts.kernel, config: opts.config }, deadline) : undefined,
   ]);
   if (cloud && opts.plan) {
-    const plan = planRoutes(cloud.drift, { trusted: true, budget: opts.plan.budget, protect: protectedDestinations(snapshot) });
+    const plan = planRoutes(cloud.drift, { trusted: true, budget: opts.plan.budget, protect: protectedDestinations(snapshot, view.invalid) });
     return build({ ...cloud, plan });
   }
   return build(cloud);
@@ -53,7 +58,7 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
   function build(c: CloudObservation | undefined): AuditReport {
     return buildReport({
       generatedAt: new Date((opts.now ?? Date.now)()).toISOString(),
-      store: opts.store, snapshot, published, cloud: c, kernel,
+      store: opts.store, snapshot, valid: view.valid, invalid: view.invalid, published, cloud: c, kernel,
     });
   }
 }
@@ -76,7 +81,7 @@ async function resolveLeaseHosts(reader: RouteTableReader, leases: readonly Leas
 }
 
 async function observeKernel(
-  leases: readonly Lease[], status: RouteStatusRead, k: NonNullable<AuditOptions['kernel']>, deadline: Deadline,
+  leases: readonly Lease[], status: RouteStatusRead, k: NonNullable<AuditOptions['kernel']> & { readonly config: NetworkConfig }, deadline: Deadline,
 ): Promise<KernelReport> {
   const where = k.netns ? `reading the kernel (network namespace ${k.netns})` : 'reading the kernel';
   return await deadline.read('kernel', where, (signal) => auditKernel({ ...k, leases, status: status.statuses, signal }));

@@ -6,6 +6,7 @@ import type { ObservedTable } from '../controller/observe.ts';
 import { type RouteAction, type RoutePlan, leaseStatuses } from '../controller/planner.ts';
 import type { Lease } from '../lease/lease.ts';
 import type { RouteStatusRead } from '../lease/route-status.ts';
+import type { InvalidLease } from '../lease/validate.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
 import { formatCidr, parseCidr } from '../net/cidr.ts';
 import type { ApiCallCounts, NextHop } from '../../providers/route-table.ts';
@@ -28,6 +29,9 @@ export interface BuildInput {
   readonly generatedAt: string;
   readonly store: { readonly store: string; readonly prefix: string };
   readonly snapshot: LeaseSnapshot;
+  /** The snapshot's leases that passed the validator, and the ones it set aside. */
+  readonly valid: readonly Lease[];
+  readonly invalid: readonly InvalidLease[];
   readonly published: RouteStatusRead;
   readonly cloud?: CloudObservation | undefined;
   readonly kernel?: KernelReport | undefined;
@@ -37,8 +41,9 @@ export function buildReport(input: BuildInput): AuditReport {
   const { snapshot, cloud, kernel } = input;
   const status = statusDisagreements({
     published: input.published,
-    leaseKeys: new Set(snapshot.leases.map((l) => l.key)),
-    unreadableKeys: new Set(snapshot.skipped.map((s) => s.key)),
+    leaseKeys: new Set(input.valid.map((l) => l.key)),
+    // Leases that do not parse or did not pass the validator keep their status (the controller's fail static).
+    unreadableKeys: new Set([...snapshot.skipped.map((s) => s.key), ...input.invalid.map((i) => i.key)]),
     drift: cloud?.drift,
   });
   const tables = cloud ? cloud.tables.map((t, i) => tableReport(t, cloud.drift.tables[i]!.items)) : [];
@@ -50,9 +55,10 @@ export function buildReport(input: BuildInput): AuditReport {
     (kernelCounts ? kernelCounts.missing + kernelCounts.extra + kernelCounts.different : 0);
   const outOfDomain = cloud ? [...cloud.drift.outOfDomain] : [];
   const summary: AuditSummary = {
-    leases: snapshot.leases.length,
+    leases: input.valid.length,
     unreadableLeases: snapshot.skipped.length,
-    leasesOk: snapshot.leases.length - subnets.length,
+    invalidLeases: input.invalid.length,
+    leasesOk: input.valid.length - subnets.length,
     outOfDomain: outOfDomain.length,
     tables: tables.length,
     tablesWithDrift: tables.filter((t) => t.drift.length > 0).length,
@@ -64,7 +70,7 @@ export function buildReport(input: BuildInput): AuditReport {
   return {
     schemaVersion: SCHEMA_VERSION,
     generatedAt: input.generatedAt,
-    result: problems > 0 ? 'drift' : 'ok',
+    result: problems > 0 ? 'drift' : input.invalid.length > 0 ? 'invalid' : 'ok',
     summary,
     sources: {
       leases: { ...input.store, revision: snapshot.revision },
@@ -75,6 +81,10 @@ export function buildReport(input: BuildInput): AuditReport {
     subnets,
     outOfDomain,
     unreadableLeases: snapshot.skipped.map((s) => ({ lease: s.key, error: s.error.message })),
+    invalidLeases: input.invalid.map((i) => ({
+      lease: i.key, reason: i.reason, message: i.message,
+      would: { subnet: i.would.subnet, ipv6Subnet: i.would.ipv6Subnet ?? null, publicIp: i.would.publicIp, backendType: i.would.backendType },
+    })),
     statusDisagreements: status,
     kernel: kernel ?? null,
     plan: cloud?.plan ? planReport(cloud.plan) : null,
@@ -119,7 +129,7 @@ function subnetReports(input: BuildInput, status: readonly StatusDisagreement[])
   for (const d of input.kernel?.drift ?? []) if (d.peer) add(d.peer, `kernel: ${d.kind} ${d.object.text}`);
   const computed = input.cloud ? leaseStatuses(input.cloud.drift) : undefined;
   const out: SubnetReport[] = [];
-  for (const lease of input.snapshot.leases) {
+  for (const lease of input.valid) {
     const list = problems.get(lease.key);
     if (!list) continue;
     out.push({

@@ -15,7 +15,7 @@ export { summaryLine } from './summary.ts';
 
 import type { AuditReport } from './report.ts';
 
-/** 0 clean, 1 drift found, 2 could not audit. */
-export function exitCodeFor(report: AuditReport): 0 | 1 | 2 {
-  return report.result === 'ok' ? 0 : report.result === 'drift' ? 1 : 2;
+/** 0 clean, 1 drift found, 2 could not audit, 3 no drift but invalid leases set aside. */
+export function exitCodeFor(report: AuditReport): 0 | 1 | 2 | 3 {
+  return report.result === 'ok' ? 0 : report.result === 'drift' ? 1 : report.result === 'invalid' ? 3 : 2;
 }

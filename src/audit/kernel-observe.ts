@@ -9,6 +9,7 @@ import { observeInterfaces } from '../kernel/interfaces.ts';
 import { peerRouteDomain } from '../lease/hybrid.ts';
 import type { Lease } from '../lease/lease.ts';
 import type { RouteStatus } from '../lease/route-status.ts';
+import { LeaseValidator, heldDestinations, readerAddress } from '../lease/validate.ts';
 import { formatIp, parseIp } from '../net/cidr.ts';
 import { kernelDrift } from './kernel.ts';
 import type { KernelReport } from './report.ts';
@@ -28,14 +29,18 @@ export interface KernelAuditOptions {
 interface HostView {
   readonly own: Lease;
   readonly dev: string;
+  /** This host's addresses, as the validator wants them. */
+  readonly addresses: ReadonlySet<string>;
 }
 
 export async function auditKernel(opts: KernelAuditOptions): Promise<KernelReport> {
-  const { own, dev } = await findHost(opts);
+  const { own, dev, addresses } = await findHost(opts);
   const routeDomain = peerRouteDomain(own);
   const networks = await connectedNetworks(dev, { netns: opts.netns });
+  // This host's agent validates with its own rules (its lease, its addresses, its underlay): so does its audit.
+  const view = new LeaseValidator({ config: opts.config, reader: { ownKey: own.key, addresses, underlay: networks } }).validate(opts.leases);
   const state = desiredKernelState({
-    config: opts.config, own, host: { dev, networks }, leases: opts.leases,
+    config: opts.config, own, host: { dev, networks }, leases: view.valid, held: heldDestinations(view.invalid),
     hybrid: routeDomain ? { routeDomain, status: opts.status } : undefined,
   });
   if (state.backendType !== 'vxlan' && state.backendType !== 'host-gw') {
@@ -78,7 +83,7 @@ async function findHost(opts: KernelAuditOptions): Promise<HostView> {
   // Behind NAT (--public-ip not local) the external interface is the default route's.
   const dev = local.get(canonicalIp(own.attrs.publicIp)) ?? view.defaultDev;
   if (dev === undefined) throw new InvalidInputError('--public-ip', own.attrs.publicIp, `is not an address of ${where} and there is no default route to find the external interface by`);
-  return { own, dev };
+  return { own, dev, addresses: new Set([...local.keys()].map(readerAddress)) };
 }
 
 function canonicalIp(text: string): string {

@@ -10,6 +10,7 @@ import { type RouteTableReader, canBatch, canPrepareHosts, canReplace } from '..
 import { audit } from './audit.ts';
 import { deadline } from './deadline.ts';
 import { readOnly } from './read-only.ts';
+import { parseNetworkConfig } from '../config/network.ts';
 
 test('the view has the reader members only; capability guards find nothing to write with', () => {
   const cloud = new FakeCloud({ clusterNetworks: ['10.244.0.0/16'] });
@@ -28,11 +29,12 @@ test('an audit with drift to repair (missing, stale) makes no mutating call, eve
   cloud.addInstance('192.168.0.1', { kind: 'instance', id: 'i-1' });
   cloud.seedRoute('rtb-a', '10.244.9.0/24', { kind: 'instance', id: 'i-1' }, true);
   const snapshot: LeaseSnapshot = {
-    leases: [testLease({ subnet: '10.244.1.0/24', publicIp: '192.168.0.1', backendData: { RouteDomain: 'aws:vpc-1' } })],
+    leases: [testLease({ subnet: '10.244.1.0/24', publicIp: '192.168.0.1', backendData: { VNI: 1, VtepMAC: '0e:00:00:00:00:01', RouteDomain: 'aws:vpc-1' } })],
     skipped: [], revision: 1,
   };
   const report = await audit({
     leases: { list: async () => snapshot, watch: async () => {}, listRouteStatus: async () => ({ statuses: new Map(), unreadable: new Map() }) },
+    config: parseNetworkConfig('{"Network":"10.244.0.0/16","Backend":{"Type":"aws-vpc"}}'),
     store: { store: 'memory', prefix: '/p' },
     cloud,
     plan: { budget: DEFAULT_BUDGET },

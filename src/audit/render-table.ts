@@ -28,6 +28,8 @@ export function renderTable(r: AuditReport, opts: TableOptions): string {
     tablesSection(r),
     routeDriftSection(r, opts.limit),
     listSection('UNREADABLE LEASES', ['LEASE', 'ERROR'], r.unreadableLeases.map((u) => [u.lease, u.error]), opts.limit),
+    listSection('INVALID LEASES (set aside: nothing is programmed for them)', ['LEASE', 'REASON', 'WOULD BE', 'DETAIL'],
+      r.invalidLeases.map((i) => [i.lease, i.reason, `${[i.would.subnet, i.would.ipv6Subnet].filter(Boolean).join(' ')} via ${i.would.publicIp}`, i.message]), opts.limit),
     listSection('ROUTE STATUS (published by the controller vs observed)', ['LEASE', 'DISAGREEMENT', 'TABLE', 'PUBLISHED', 'OBSERVED', 'DETAIL'],
       r.statusDisagreements.map((d) => [d.lease, kindCell(d.kind), d.table ?? '-', d.published ?? '-', d.observed ?? '-', d.message]), opts.limit),
     kernelSection(r, opts.limit),

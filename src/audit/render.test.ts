@@ -48,6 +48,7 @@ function report(spec: Spec): AuditReport {
   const drift = computeDrift({ leases, nextHops, tables });
   const snapshot = { leases, skipped: (spec.skipped ?? []).map((key) => ({ key, error: new Error(`lease ${key}: value is not JSON`) })), revision: 42 };
   return buildReport({
+    valid: leases, invalid: [],
     generatedAt: '2026-01-01T00:00:00.000Z',
     store: { store: 'etcd http://127.0.0.1:2379', prefix: '/coreos.com/network' },
     snapshot,
@@ -215,7 +216,7 @@ describe('JSON output (schemaVersion 1)', () => {
       const parsed = JSON.parse(renderJson(r)) as Record<string, unknown>;
       assert.deepEqual(Object.keys(parsed), [
         'schemaVersion', 'generatedAt', 'result', 'summary', 'sources', 'tables', 'subnets', 'outOfDomain',
-        'unreadableLeases', 'statusDisagreements', 'kernel', 'plan', 'error',
+        'unreadableLeases', 'invalidLeases', 'statusDisagreements', 'kernel', 'plan', 'error',
       ]);
       assert.equal(parsed.schemaVersion, 1);
     }

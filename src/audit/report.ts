@@ -7,8 +7,12 @@ import type { RouteState } from '../lease/route-status.ts';
 
 export const SCHEMA_VERSION = 1;
 
-/** ok: nothing to report; drift: something differs (exit 1); error: the audit could not be done (exit 2). */
-export type AuditResult = 'ok' | 'drift' | 'error';
+/**
+ * ok: nothing to report (exit 0); drift: something differs (exit 1); error: the
+ * audit could not be done (exit 2); invalid: no drift, but leases the validator set
+ * aside (exit 3): nothing is programmed for them anywhere, and someone wrote them.
+ */
+export type AuditResult = 'ok' | 'drift' | 'error' | 'invalid';
 
 export interface NextHopJson {
   readonly kind: 'instance' | 'eni';
@@ -30,6 +34,8 @@ export interface AuditReport {
   readonly outOfDomain: readonly string[];
   /** Lease keys whose value does not parse: drift (the subnet is routed nowhere). */
   readonly unreadableLeases: readonly { readonly lease: string; readonly error: string }[];
+  /** Leases that parse but fail the lease validator (src/lease/validate.ts): invalid, not drift. */
+  readonly invalidLeases: readonly InvalidLeaseJson[];
   /** The controller's published route status vs what the audit observed. */
   readonly statusDisagreements: readonly StatusDisagreement[];
   /** Null unless --kernel. */
@@ -40,10 +46,20 @@ export interface AuditReport {
   readonly error: AuditError | null;
 }
 
+export interface InvalidLeaseJson {
+  readonly lease: string;
+  /** A reason code: key, prefix-length, outside-network, no-ipv6-network, overlap, underlay, public-ip, own-address, vtep-mac, vni, port. */
+  readonly reason: string;
+  readonly message: string;
+  /** What the lease would have been. */
+  readonly would: { readonly subnet: string; readonly ipv6Subnet: string | null; readonly publicIp: string; readonly backendType: string };
+}
+
 export interface AuditSummary {
-  /** Leases that parse. */
+  /** Leases that parse and pass the validator. */
   readonly leases: number;
   readonly unreadableLeases: number;
+  readonly invalidLeases: number;
   /** In-domain leases whose route is ok in every table (all leases when the cloud was not audited). */
   readonly leasesOk: number;
   readonly outOfDomain: number;

@@ -22,9 +22,11 @@ export function summaryLine(r: AuditReport): string {
   }
   const outside = s.outOfDomain > 0 ? `, ${count(s.outOfDomain)} outside the cloud's network` : '';
   const tail = `(${plural(s.leases, 'lease')}, ${count(s.leasesOk)} ok${outside})`;
-  if (r.result === 'drift') return `DRIFT: ${parts.join('; ')} ${tail}`;
+  const invalid = s.invalidLeases > 0 ? `; ${plural(s.invalidLeases, 'invalid lease')} set aside` : '';
+  if (r.result === 'drift') return `DRIFT: ${parts.join('; ')}${invalid} ${tail}`;
   const ok = [cloud ? `no drift in ${plural(s.tables, 'table')}` : 'no drift; cloud not audited'];
   if (r.kernel) ok.push(`kernel matches ${plural(r.kernel.peers, 'peer')}`);
+  if (r.result === 'invalid') return `INVALID: ${plural(s.invalidLeases, 'lease')} set aside by the validator; ${ok.join('; ')} ${tail}`;
   return `OK: ${ok.join('; ')} ${tail}`;
 }
 

@@ -4,10 +4,12 @@
 // status. A periodic resync repairs drift that no event announced. It knows
 // nothing of leader election: it runs until its signal aborts.
 import { errorMessage } from '../errors.ts';
+import type { NetworkConfig } from '../config/network.ts';
 import { wantsCloudRoute } from '../lease/hybrid.ts';
+import { type InvalidLease, LeaseValidator } from '../lease/validate.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { Logger } from '../observe/log.ts';
-import type { ControllerMetrics } from '../observe/metrics.ts';
+import { type ControllerMetrics, recordInvalidLeases } from '../observe/metrics.ts';
 import { type Clock, realClock } from '../util/time.ts';
 import { Wakeup } from '../util/wakeup.ts';
 import type { RouteTableWriter } from '../../providers/route-table.ts';
@@ -20,6 +22,8 @@ import { StatusPublisher } from './status.ts';
 
 export interface ControllerOptions {
   readonly leases: LeaseReader;
+  /** The network config every lease is validated against (lease/validate.ts) before anything acts on it. */
+  readonly config: NetworkConfig;
   readonly provider: RouteTableWriter;
   readonly status: RouteStatusStore;
   readonly budget: DeletionBudget;
@@ -37,6 +41,8 @@ export interface PassResult {
   readonly drift: Drift;
   readonly plan: RoutePlan;
   readonly results: readonly ActionResult[];
+  /** Leases the validator set aside this pass: no route, no status change, never deleted on their account. */
+  readonly invalid: readonly InvalidLease[];
 }
 
 /** Coalescing window for the first event after a quiet period. */
@@ -48,12 +54,14 @@ export class Controller {
   readonly #wake = new Wakeup();
   readonly #hosts: HostResolver;
   readonly #status: StatusPublisher;
+  readonly #validator: LeaseValidator;
   lastPass: PassResult | undefined;
 
   constructor(opts: ControllerOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
     this.#hosts = new HostResolver({ provider: opts.provider, clock: this.#clock, negativeTtlMs: opts.negativeResolveMs ?? 600_000, log: opts.log });
+    this.#validator = new LeaseValidator({ config: opts.config });
     this.#status = new StatusPublisher({ store: opts.status, provider: opts.provider.provider, clock: this.#clock });
   }
 
@@ -97,16 +105,19 @@ export class Controller {
   async reconcileOnce(signal: AbortSignal): Promise<PassResult> {
     const started = this.#clock.now();
     const snapshot = await this.#o.leases.list(signal);
+    const view = this.#validator.validate(snapshot.leases);
+    for (const i of view.changed) this.#o.log.warn({ lease: i.key, reason: i.reason, would: i.would }, `invalid lease set aside: ${i.message}`);
     const tables = await observeTables(this.#o.provider, signal);
     const blackholed = tables.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
-    const nextHops = await this.#hosts.resolve(snapshot.leases.filter(wantsCloudRoute), blackholed, signal);
-    const drift = computeDrift({ leases: snapshot.leases, nextHops, tables });
-    const plan = planRoutes(drift, { trusted: true, budget: this.#o.budget, protect: protectedDestinations(snapshot) });
+    const nextHops = await this.#hosts.resolve(view.valid.filter(wantsCloudRoute), blackholed, signal);
+    const drift = computeDrift({ leases: view.valid, nextHops, tables });
+    const plan = planRoutes(drift, { trusted: true, budget: this.#o.budget, protect: protectedDestinations(snapshot, view.invalid) });
     const results = await applyPlan({ provider: this.#o.provider, plan, concurrency: this.#o.concurrency ?? 16, signal, log: this.#o.log });
     // A write the cloud refused may name a host that is gone (terminated, released): look it up again next pass.
     this.#hosts.forget(results.flatMap((r) => (r.outcome === 'error' && r.action.op !== 'delete' ? [r.action.nextHop] : [])));
-    await this.#status.publish({ plan, results, keep: new Set(snapshot.skipped.map((s) => s.key)), signal });
-    const pass = { drift, plan, results };
+    const keep = new Set([...snapshot.skipped.map((s) => s.key), ...view.invalid.map((i) => i.key)]);
+    await this.#status.publish({ plan, results, keep, signal });
+    const pass = { drift, plan, results, invalid: view.invalid };
     this.lastPass = pass;
     this.#record(pass, this.#clock.now() - started);
     return pass;
@@ -121,6 +132,7 @@ export class Controller {
       m.passes.inc({ result: failed > 0 ? 'partial' : 'ok' });
       m.lastSuccess.set(this.#clock.now() / 1000);
       m.heldDeletions.set(pass.plan.held.deletions);
+      recordInvalidLeases(m.invalidLeases, pass.invalid);
       const states = { programmed: 0, pending: 0, overflow: 0, conflict: 0, error: 0 };
       for (const s of this.#status.current().values()) states[s.state]++;
       for (const [state, n] of Object.entries(states)) m.routes.set({ state }, n);

@@ -4,6 +4,7 @@
 import { publishedInstanceId } from '../lease/hybrid.ts';
 import { type Lease, parseSubnetKey } from '../lease/lease.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
+import type { InvalidLease } from '../lease/validate.ts';
 import { formatCidr } from '../net/cidr.ts';
 import type { HostRef, RouteTableReader } from '../../providers/route-table.ts';
 import type { TableObservation } from './drift.ts';
@@ -28,9 +29,12 @@ export function hostRef(lease: Lease): HostRef {
   return { publicIp: lease.attrs.publicIp, instanceId: publishedInstanceId(lease) };
 }
 
-/** Subnets of leases whose value does not parse: their routes are never deleted on that account. */
-export function protectedDestinations(snapshot: Pick<LeaseSnapshot, 'skipped'>): Set<string> {
-  const out = new Set<string>();
+/**
+ * Subnets of leases whose value does not parse, and of leases the validator set
+ * aside: their routes are never deleted on that account (fail static).
+ */
+export function protectedDestinations(snapshot: Pick<LeaseSnapshot, 'skipped'>, invalid: readonly InvalidLease[] = []): Set<string> {
+  const out = new Set<string>(invalid.map((i) => i.would.subnet));
   for (const s of snapshot.skipped) {
     try {
       out.add(formatCidr(parseSubnetKey(s.key).subnet));

@@ -16,9 +16,9 @@ const delFdb = change('delete', { kind: 'fdb', dev: 'flannel.1', mac: '0e:00:00:
 
 describe('renderChange', () => {
   const cases: Array<{ description: string; change: Change; line: string }> = [
-    { description: 'vxlan route: onlink via the subnet address, tartan proto', change: addRoute,
-      line: 'route replace 10.5.2.0/24 via 10.5.2.0 dev flannel.1 onlink proto 116' },
-    { description: 'direct route: plain via PublicIP', change: addDirect, line: 'route replace 10.5.3.0/24 via 192.168.1.3 dev eth0 proto 116' },
+    { description: 'vxlan route: onlink via the subnet address, tartan proto; an add never replaces a route tartan did not make', change: addRoute,
+      line: 'route add 10.5.2.0/24 via 10.5.2.0 dev flannel.1 onlink proto 116' },
+    { description: 'a replace (tartan\'s own route to that destination): plain via PublicIP, atomic', change: addDirect, line: 'route replace 10.5.3.0/24 via 192.168.1.3 dev eth0 proto 116' },
     { description: 'route delete matches tartan proto only (never someone else\'s route)', change: delRoute,
       line: 'route del 10.5.9.0/24 proto 116 metric 5 table main' },
     { description: 'neigh: permanent', change: addNeigh, line: 'neigh replace 10.5.2.0 lladdr 0e:00:00:00:00:02 dev flannel.1 nud permanent' },

@@ -35,7 +35,11 @@ export function renderChange(change: Change): string {
     case 'route': {
       const metric = o.metric === undefined ? '' : ` metric ${o.metric}`;
       if (del) return `route del ${o.dst} proto ${TARTAN_ROUTE_PROTO}${metric} table main`;
-      return `route replace ${o.dst} via ${o.via} dev ${o.dev}${o.onlink ? ' onlink' : ''} proto ${TARTAN_ROUTE_PROTO}${metric}`;
+      // `add` for a destination tartan has no route to: a connected or foreign route
+      // there makes it fail ("File exists") instead of being replaced. `replace` only
+      // where tartan's own route is (the cache or the dump says so): atomic path switches.
+      const verb = change.action === 'add' ? 'add' : 'replace';
+      return `route ${verb} ${o.dst} via ${o.via} dev ${o.dev}${o.onlink ? ' onlink' : ''} proto ${TARTAN_ROUTE_PROTO}${metric}`;
     }
   }
 }

@@ -2,6 +2,8 @@
 // no root, no `ip`.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseCidr } from '../net/cidr.ts';
+import { FakeClock } from '../util/fake-clock.ts';
 import type { FailedChange } from './batch.ts';
 import { type KernelObject, objectKey } from './objects.ts';
 import type { Change } from './plan.ts';
@@ -45,6 +47,10 @@ interface Step {
   readonly before?: (k: ReturnType<typeof fakeKernel>, r: KernelReconciler) => void;
   readonly refuse?: number[];
   readonly throws?: boolean;
+  /** Milliseconds the clock moves before the call. */
+  readonly advance?: number;
+  /** Route destinations (10.5.<n>.0/24) no route may overlap. */
+  readonly forbidden?: number[];
   /** Kernel I/O of this call ('dump', 'apply'), the changes sent, the changes refused. */
   readonly want: { io: string[]; sent: string[]; failed?: string[] };
 }
@@ -79,19 +85,39 @@ const cases: { description: string; kernel?: number[]; steps: Step[] }[] = [
     ],
   },
   {
-    description: 'a refused add is left out of the cache and sent again by the next event, whatever its scope',
+    description: 'a refused add is left out of the cache, waits out its backoff, then is sent again whatever the scope',
     steps: [
       { desired: [1, 2], refuse: [2], want: { io: ['dump', 'apply'], sent: ['add 1', 'add 2'], failed: ['add 2'] } },
-      { desired: [1, 2, 3], scope: [3], want: { io: ['apply'], sent: ['add 3', 'add 2'] } },
-      { desired: [1, 2, 3], scope: [], want: { io: [], sent: [] } },
+      { desired: [1, 2, 3], scope: [3], want: { io: ['apply'], sent: ['add 3'] } },
+      { desired: [1, 2, 3], scope: [], advance: 999, want: { io: [], sent: [] } },
+      { desired: [1, 2, 3], scope: [], advance: 1, want: { io: ['apply'], sent: ['add 2'] } },
+      { desired: [1, 2, 3], scope: [], advance: 60_000, want: { io: [], sent: [] } },
     ],
   },
   {
-    description: 'a refused delete stays in the cache and is tried again by the next event',
+    description: 'backoff doubles at every refusal (1 s, 2 s, 4 s), capped at the resync period (10 s)',
+    steps: [
+      { desired: [2], refuse: [2], want: { io: ['dump', 'apply'], sent: ['add 2'], failed: ['add 2'] } },
+      { desired: [2], scope: [], advance: 1000, refuse: [2], want: { io: ['apply'], sent: ['add 2'], failed: ['add 2'] } },
+      { desired: [2], scope: [], advance: 1999, want: { io: [], sent: [] } },
+      { desired: [2], scope: [], advance: 1, refuse: [2], want: { io: ['apply'], sent: ['add 2'], failed: ['add 2'] } },
+      { desired: [2], scope: [], advance: 4000, refuse: [2], want: { io: ['apply'], sent: ['add 2'], failed: ['add 2'] } },
+      { desired: [2], scope: [], advance: 8000, refuse: [2], want: { io: ['apply'], sent: ['add 2'], failed: ['add 2'] } },
+      { desired: [2], scope: [], advance: 10_000, want: { io: ['apply'], sent: ['add 2'] } },
+    ],
+  },
+  {
+    description: 'a refused delete stays in the cache and is tried again after its backoff',
     steps: [
       { desired: [1, 2], want: { io: ['dump', 'apply'], sent: ['add 1', 'add 2'] } },
       { desired: [1], scope: [2], refuse: [2], want: { io: ['apply'], sent: ['delete 2'], failed: ['delete 2'] } },
-      { desired: [1], scope: [], want: { io: ['apply'], sent: ['delete 2'] } },
+      { desired: [1], scope: [], advance: 1000, want: { io: ['apply'], sent: ['delete 2'] } },
+    ],
+  },
+  {
+    description: 'a route over a forbidden prefix (own subnet, underlay) is refused without reaching the kernel; the rest applies',
+    steps: [
+      { desired: [1, 2], forbidden: [2], want: { io: ['dump', 'apply'], sent: ['add 1'], failed: ['add 2'] } },
     ],
   },
   {
@@ -115,14 +141,17 @@ describe('KernelReconciler cache and retries', () => {
   for (const c of cases) {
     test(c.description, async () => {
       const k = fakeKernel(c.kernel);
-      const r = new KernelReconciler({ families: [4], devices: ['flannel.1'], io: k.kernelIo });
+      const clock = new FakeClock();
+      const r = new KernelReconciler({ families: [4], devices: ['flannel.1'], io: k.kernelIo, clock });
       for (const [i, step] of c.steps.entries()) {
+        await clock.advance(step.advance ?? 0);
         step.before?.(k, r);
         k.io.length = 0;
         k.sent.length = 0;
         k.fault.refuse = new Set((step.refuse ?? []).map(key));
         k.fault.throws = step.throws === true;
-        const call = r.reconcile({ desired: step.desired.map(route), scope: step.scope && new Set(step.scope.map(key)), observe: step.observe });
+        const forbidden = step.forbidden?.map((n) => parseCidr(`10.5.${n}.0/24`));
+        const call = r.reconcile({ desired: step.desired.map(route), scope: step.scope && new Set(step.scope.map(key)), observe: step.observe, forbidden });
         const show = (x: Change): string => `${x.action} ${x.key.replace(/^route 10\.5\.(\d+)\.0\/24$/, '$1')}`;
         if (step.throws) {
           await assert.rejects(call, /cannot run/);

@@ -7,3 +7,4 @@ export { planAcquire, leaseFits } from './acquire.ts';
 export { pickFreeSubnet, freeSubnets, fitsPool } from './allocate.ts';
 export * from './route-status.ts';
 export * from './hybrid.ts';
+export * from './validate.ts';

@@ -2,6 +2,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApiCallCounts } from '../../providers/route-table.ts';
 
+import type { InvalidLease } from '../lease/validate.ts';
+
 export interface ControllerMetrics {
   readonly registry: Registry;
   readonly leader: Gauge;
@@ -10,6 +12,35 @@ export interface ControllerMetrics {
   readonly routes: Gauge<'state'>;
   readonly lastSuccess: Gauge;
   readonly heldDeletions: Gauge;
+  readonly invalidLeases: Gauge<'reason'>;
+}
+
+export interface AgentMetrics {
+  readonly registry: Registry;
+  readonly invalidLeases: Gauge<'reason'>;
+  /** Kernel changes refused (or waiting out their backoff) after the last sync: a warning, never a liveness failure. */
+  readonly kernelRefused: Gauge;
+}
+
+/** tartan_invalid_leases{reason}: the same gauge on agents and the controller. */
+function invalidLeasesGauge(registry: Registry): Gauge<'reason'> {
+  return new Gauge({ name: 'tartan_invalid_leases', help: 'Leases the validator set aside, by reason (nothing is programmed for them)', labelNames: ['reason'], registers: [registry] });
+}
+
+/** Sets the gauge to the counts of one validation. */
+export function recordInvalidLeases(gauge: Gauge<'reason'>, invalid: readonly InvalidLease[]): void {
+  gauge.reset();
+  const counts = new Map<string, number>();
+  for (const i of invalid) counts.set(i.reason, (counts.get(i.reason) ?? 0) + 1);
+  for (const [reason, n] of counts) gauge.set({ reason }, n);
+}
+
+export function createAgentMetrics(): AgentMetrics {
+  const registry = new Registry();
+  return {
+    registry, invalidLeases: invalidLeasesGauge(registry),
+    kernelRefused: new Gauge({ name: 'tartan_agent_kernel_refused', help: 'Kernel changes refused (or in backoff) after the last sync', registers: [registry] }),
+  };
 }
 
 export function createControllerMetrics(apiCalls: () => ApiCallCounts): ControllerMetrics {
@@ -28,6 +59,7 @@ export function createControllerMetrics(apiCalls: () => ApiCallCounts): Controll
     }),
     lastSuccess: new Gauge({ name: 'tartan_controller_last_success_timestamp_seconds', help: 'End of the last successful pass', registers: [registry] }),
     heldDeletions: new Gauge({ name: 'tartan_controller_held_deletions', help: 'Deletions held back by fail-static or the budget in the last pass', registers: [registry] }),
+    invalidLeases: invalidLeasesGauge(registry),
   };
   new Gauge({
     name: 'tartan_cloud_api_calls_total', help: 'Cloud API calls by operation and result',

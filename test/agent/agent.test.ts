@@ -58,7 +58,7 @@ describe('agent lifecycle (etcd mode)', () => {
       readFileSync(s.subnetFile, 'utf8'),
       `FLANNEL_NETWORK=10.100.0.0/16\nFLANNEL_SUBNET=${own.key.replace(/0-24$/, '1/24')}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`,
     );
-    const peer = await s.store.acquire(s.config, { attrs: { publicIp: '192.168.10.2', backendType: 'vxlan' } }, ac.signal);
+    const peer = await s.store.acquire(s.config, { attrs: { publicIp: '192.168.10.2', backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: '02:00:00:00:00:02' } } }, ac.signal);
     await waitFor('peer programmed', () => backend.peers.includes(peer.key));
     assert.ok(!backend.peers.includes(own.key), 'own lease is not a peer');
     await etcd.client.delete().key(`${s.store.subnetsPrefix}${peer.key}`);

@@ -77,7 +77,7 @@ describe('tartan audit (the CLI, as a process)', () => {
     const port = await freePort();
     const r = await tartan(['--etcd-endpoints', `http://127.0.0.1:${port}`, '--provider', 'none', '--output', 'json']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, new RegExp(`^tartan audit: could not audit: reading the (leases|route status) from etcd http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`, 'm'));
+    assert.match(r.stderr, new RegExp(`^tartan audit: could not audit: reading the (leases|route status|network config) from etcd http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`, 'm'));
     const report = JSON.parse(r.stdout) as { result: string; error: { source: string } };
     assert.deepEqual([report.result, report.error.source], ['error', 'etcd']);
   });

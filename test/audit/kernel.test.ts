@@ -45,7 +45,7 @@ describe('audit --kernel (network namespace)', { skip }, () => {
     await etcd?.close();
   });
 
-  const kernelAudit = () => runAudit(store, undefined, { plan: undefined, kernel: { config, netns: host!.ns } });
+  const kernelAudit = () => runAudit(store, undefined, { plan: undefined, config, kernel: { netns: host!.ns } });
 
   test('as programmed: the kernel matches both peers', async () => {
     const { text, json, code } = await kernelAudit();
@@ -77,7 +77,7 @@ describe('audit --kernel (network namespace)', { skip }, () => {
     const leases = (await store.list(signal)).leases.map((l) => (l.key === '10.1.1.0-24' ? l : withDomain(l)));
     const hybrid = await seedStore(client, leases.map((l, n) => ({ n, key: l.key, publicIp: l.attrs.publicIp, backendData: l.attrs.backendData })), { Type: 'vxlan' }, NETWORK);
     await hybrid.putRouteStatus('10.1.0.0-24', { state: 'programmed', tables: { 'rtb-1': 'programmed' } }, signal);
-    const { json } = await runAudit(hybrid, undefined, { plan: undefined, kernel: { config, netns: host!.ns } });
+    const { json } = await runAudit(hybrid, undefined, { plan: undefined, config, kernel: { netns: host!.ns } });
     assert.equal(json.kernel?.routeDomain, 'aws:vpc-0abc');
     assert.deepEqual([json.kernel?.peers, json.kernel?.cloudRoutedPeers], [1, 1]);
     // The agent removes the VPC-routed peer's objects at its next reconcile: until then they are extra.

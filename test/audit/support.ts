@@ -12,6 +12,8 @@ export const NETWORK = '10.244.0.0/16';
 /** Lease n: subnet 10.244.n.0/24. */
 export const subnet = (n: number): string => `10.244.${n}.0/24`;
 export const key = (n: number): string => `10.244.${n}.0-24`;
+/** The VTEP MAC a seeded vxlan lease publishes (leases without one are invalid). */
+export const seedMac = (n: number): string => `0e:00:00:00:${((n >> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
 
 export interface SeedLease {
   readonly n: number;
@@ -30,7 +32,7 @@ export async function seedStore(
   await client.put(`${store.prefix}/config`).value(JSON.stringify({ Network: network, Backend: backend }));
   for (let i = 0; i < leases.length; i += 200) {
     await Promise.all(leases.slice(i, i + 200).map((l) =>
-      client.put(`${store.subnetsPrefix}${l.key ?? key(l.n)}`).value(encodeLeaseAttrs({ publicIp: l.publicIp, backendType: l.backendType ?? 'vxlan', backendData: l.backendData ?? { RouteDomain: 'aws:vpc-1' } })).exec()));
+      client.put(`${store.subnetsPrefix}${l.key ?? key(l.n)}`).value(encodeLeaseAttrs({ publicIp: l.publicIp, backendType: l.backendType ?? 'vxlan', backendData: l.backendData ?? { VNI: 1, VtepMAC: seedMac(l.n), RouteDomain: 'aws:vpc-1' } })).exec()));
   }
   return store;
 }
@@ -50,6 +52,7 @@ export interface Audited {
 export async function runAudit(store: EtcdLeaseStore, cloud: RouteTableReader | undefined, extra: Partial<AuditOptions> = {}): Promise<Audited> {
   const report = await audit({
     leases: store,
+    config: await store.getNetworkConfig(new AbortController().signal),
     store: { store: 'etcd test', prefix: store.prefix },
     cloud,
     plan: { budget: DEFAULT_BUDGET },

@@ -43,7 +43,7 @@ export default async function bench(opts: BenchOptions): Promise<BenchRow[]> {
       const since = Date.now();
       const started = performance.now();
       const report = await audit({
-        leases: store, store: { store: `etcd ${etcd.endpoint}`, prefix: store.prefix }, cloud: clock.reader,
+        leases: store, config: await store.getNetworkConfig(new AbortController().signal), store: { store: `etcd ${etcd.endpoint}`, prefix: store.prefix }, cloud: clock.reader,
         plan: { budget: DEFAULT_BUDGET }, deadline: deadline(120_000, new AbortController().signal),
       });
       times.push(performance.now() - started);
@@ -100,7 +100,7 @@ async function seed(emulator: Awaited<ReturnType<typeof startAwsEmulator>>, clie
     await Promise.all(Array.from({ length: Math.min(250, LEASES - i) }, (_, k) => i + k).map(async (n) => {
       const key = dest(n).replace('/', '-');
       // As a tartan agent in the VPC publishes it: only such leases get cloud routes.
-      const backendData = { VNI: 1, RouteDomain: `aws:${vpcId}`, InstanceID: instances[n]! };
+      const backendData = { VNI: 1, VtepMAC: `0e:00:00:00:${((n >> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`, RouteDomain: `aws:${vpcId}`, InstanceID: instances[n]! };
       await client.put(`${store.subnetsPrefix}${key}`).value(encodeLeaseAttrs({ publicIp: ip(n), backendType: 'vxlan', backendData })).exec();
       await store.putRouteStatus(key, { state: 'programmed', tables: Object.fromEntries(tables.map((t) => [t, 'programmed' as const])) }, new AbortController().signal);
     }));

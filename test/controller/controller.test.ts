@@ -27,7 +27,7 @@ async function addHosts(store: EtcdLeaseStore, cloud: FakeCloud, from: number, t
 function setup(client: Etcd3, opts: { tables?: string[]; quota?: number } = {}) {
   const store = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl') });
   const cloud = new FakeCloud({ clusterNetworks: ['10.244.0.0/16'], tables: opts.tables ?? ['rtb-a', 'rtb-b'], quota: opts.quota ?? 200 });
-  const controller = new Controller({ leases: store, provider: cloud, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+  const controller = new Controller({ config: config, leases: store, provider: cloud, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
   return { store, cloud, controller };
 }
 
@@ -82,7 +82,7 @@ describe('controller passes (real etcd, fake cloud)', () => {
     assert.equal(states.filter((s) => s === 'overflow').length, 10);
     const overflowed = [...pass.plan.statuses].filter(([, s]) => s.state === 'overflow').map(([k]) => k).sort();
     // A new controller (another leader) makes the same choice.
-    const next = new Controller({ leases: store, provider: cloud, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const next = new Controller({ config: config, leases: store, provider: cloud, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const other = await next.reconcileOnce(signal);
     assert.deepEqual([...other.plan.statuses].filter(([, s]) => s.state === 'overflow').map(([k]) => k).sort(), overflowed);
     assert.equal(other.plan.actions.length, 0, 'nothing flaps');

@@ -9,7 +9,7 @@ import { EtcdLeaseStore, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { FAST, FIXTURE, startAlicloudFixture } from '../emulators/alicloud/fixture.ts';
 import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
-import { acquireAll, agentAttrs, destinationOf, dropLease, forever } from './controller-kit.ts';
+import { acquireAll, agentAttrs, destinationOf, dropLease, forever, networkConfig } from './controller-kit.ts';
 
 const DOMAIN = `alicloud:${FIXTURE.vpcId}`;
 const SECOND_TABLE = 'vtb-tartan2';
@@ -35,7 +35,7 @@ describe('controller × Alibaba Cloud (VPC emulator)', () => {
     const w = await world(101, tables);
     t.after(() => w.f.close());
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-ali') });
-    const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, w.hosts(0, 100));
 
     await controller.reconcileOnce(forever);
@@ -79,7 +79,7 @@ describe('controller × Alibaba Cloud (VPC emulator)', () => {
     const w = await world(3, [FIXTURE.tableId]);
     t.after(() => w.f.close());
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-ali-moved') });
-    const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [, b] = await acquireAll(store, w.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);
     // This region removes a released instance's entries outright (a knob: the record is silent).
@@ -95,7 +95,7 @@ describe('controller × Alibaba Cloud (VPC emulator)', () => {
     const w = await world(3, [FIXTURE.tableId]);
     t.after(() => w.f.close());
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-ali-drift') });
-    const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [a, b] = await acquireAll(store, w.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);
     // By hand through the API (the console does the same): delete a's and b's entries,

@@ -6,9 +6,10 @@ import { Controller } from '../../src/controller/controller.ts';
 import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
 import { EtcdLeaseStore } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
+import { FakeClock } from '../../src/util/fake-clock.ts';
 import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 import type { Lease } from '../../src/lease/index.ts';
-import { acquireAll, agentAttrs, destinationOf, dropLease, forever, mutatingCalls, startAwsWorld, waitFor } from './controller-kit.ts';
+import { acquireAll, agentAttrs, destinationOf, dropLease, forever, mutatingCalls, startAwsWorld, waitFor, networkConfig } from './controller-kit.ts';
 
 // hostCacheTtlMs 0: the provider's own host cache (default 30 s) would otherwise
 // keep answering a terminated instance's address with the old instance id for
@@ -27,7 +28,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     t.after(() => world.close());
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws') });
     const provider = world.provider('AKIDAWSE2E', FAST_CLIENT);
-    const controller = new Controller({ leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, world.hosts(0, 100));
     const routes = async (table: string) => new Map((await world.admin.routes({ routeTableId: table })).filter((r) => r.origin === 'CreateRoute').map((r) => [r.destination, r]));
 
@@ -73,7 +74,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     t.after(() => world.close());
     const [table] = world.tables as [string];
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-rehost') });
-    const controller = new Controller({ leases: store, provider: world.provider('AKIDREHOST', FAST_CLIENT), status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider: world.provider('AKIDREHOST', FAST_CLIENT), status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [, b] = await acquireAll(store, world.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);
     // No blackhole route tells the controller: the route was removed before the instance went.
@@ -92,21 +93,23 @@ describe('controller × AWS (EC2 emulator)', () => {
     t.after(() => world.close());
     const [table] = world.tables as [string];
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-stale') });
-    // The provider's host cache (30 s by default; 2 s here) still answers with the old instance for a while.
-    const provider = world.provider('AKIDSTALE', { ...FAST_CLIENT, hostCacheTtlMs: 2000 });
-    const controller = new Controller({ leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    // The provider's host cache (30 s by default; 2 s here, on a clock the test moves)
+    // answers with the old instance until its TTL is out, and not a millisecond longer.
+    const clock = new FakeClock();
+    const provider = world.provider('AKIDSTALE', { ...FAST_CLIENT, hostCacheTtlMs: 2000, clock });
+    const controller = new Controller({ config: networkConfig, leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [, b] = await acquireAll(store, world.hosts(0, 2)) as [Lease, Lease];
     await controller.reconcileOnce(forever);
-    const cachedAt = Date.now();
     await world.admin.terminateInstance({ instanceId: world.instances[1]!.id });
     const reborn = await world.admin.seedInstance({ vpcId: world.vpcId, privateIp: world.instances[1]!.ip, sourceDestCheck: false });
     const mark = Date.now();
     const stale = await controller.reconcileOnce(forever);
-    assert.ok(Date.now() - cachedAt < 2000, 'the pass ran while the provider cache was fresh');
     assert.deepEqual(stale.plan.actions, [], 'no write that would change nothing');
     assert.equal(((await store.listRouteStatus(forever)).statuses.get(b.key) as { state: string }).state, 'pending', 'agents keep their fallback path');
+    await clock.advance(1999);
+    assert.deepEqual((await controller.reconcileOnce(forever)).plan.actions, [], 'the cache still answers 1 ms before its TTL');
     assert.deepEqual(mutatingCalls(await world.admin.calls({ since: mark })), []);
-    await new Promise((r) => setTimeout(r, 2000 - (Date.now() - cachedAt) + 50));
+    await clock.advance(1);
     await controller.reconcileOnce(forever);
     const route = (await world.admin.routes({ routeTableId: table })).find((r) => r.destination === destinationOf(b));
     assert.deepEqual([route?.target.instanceId, route?.state], [reborn.id, 'active']);
@@ -119,6 +122,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     const [table] = world.tables as [string];
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-drift') });
     const controller = new Controller({
+      config: networkConfig,
       leases: store, provider: world.provider('AKIDDRIFT', FAST_CLIENT), status: store, budget: DEFAULT_BUDGET, resyncMs: 300, log: silentLogger(),
     });
     const [a, b, c] = await acquireAll(store, world.hosts(0, 5)) as [Lease, Lease, Lease];
@@ -163,7 +167,7 @@ describe('controller × AWS (EC2 emulator)', () => {
     t.after(() => world.close());
     const [table] = world.tables as [string];
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-aws-overflow') });
-    const leader = (key: string) => new Controller({ leases: store, provider: world.provider(key), status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const leader = (key: string) => new Controller({ config: networkConfig, leases: store, provider: world.provider(key), status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, world.hosts(0, 60));
     const first = leader('AKIDLEADER1');
     await first.reconcileOnce(forever);

@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/observe/log.ts';
 import { tartanClusterTag } from '../../providers/aws/index.ts';
 import { startEtcd, uniquePrefix } from '../support/etcd.ts';
 import {
-  acquireAll, awsControllerArgs, awsEnv, destinationOf, dropLease, networkConfigJson, spawnController, startAwsWorld, waitFor, within,
+  acquireAll, awsControllerArgs, awsEnv, destinationOf, dropLease, networkConfig, networkConfigJson, spawnController, startAwsWorld, waitFor, within,
 } from './controller-kit.ts';
 
 describe('fail static: etcd stopped under running controllers', () => {
@@ -39,7 +39,7 @@ describe('fail static: etcd stopped under running controllers', () => {
     const ownStore = new EtcdLeaseStore({ client, prefix: uniquePrefix('ctl-etcd-inproc') });
     const ownLeases = await acquireAll(ownStore, world.hosts(5, 10));
     const provider = world.provider('AKIDINPROC', { routeTables: { tag: tartanClusterTag('e2e-b') }, retry: { baseMs: 5, maxMs: 50 } });
-    const inproc = new Controller({ leases: ownStore, provider, status: ownStore, budget: DEFAULT_BUDGET, resyncMs: 300, log: silentLogger() });
+    const inproc = new Controller({ config: networkConfig, leases: ownStore, provider, status: ownStore, budget: DEFAULT_BUDGET, resyncMs: 300, log: silentLogger() });
     const stop = new AbortController();
     const running = inproc.run(stop.signal);
     t.after(async () => {

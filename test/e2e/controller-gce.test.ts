@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/observe/log.ts';
 import { createGceProvider } from '../../providers/gce/index.ts';
 import { type GceEmulator, startGceEmulator } from '../emulators/gce/index.ts';
 import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
-import { NETWORK, acquireAll, agentAttrs, destinationOf, dropLease, forever } from './controller-kit.ts';
+import { NETWORK, acquireAll, agentAttrs, destinationOf, dropLease, forever, networkConfig } from './controller-kit.ts';
 
 const ZONE = 'europe-west1-b';
 const DOMAIN = 'gce:tartan-test/tartan-net';
@@ -49,7 +49,7 @@ describe('controller × GCE (compute emulator)', () => {
     const w = await world(101);
     t.after(() => w.close());
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-gce') });
-    const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const leases = await acquireAll(store, w.hosts(0, 100));
 
     await controller.reconcileOnce(forever);
@@ -82,7 +82,7 @@ describe('controller × GCE (compute emulator)', () => {
     const w = await world(3);
     t.after(() => w.close());
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-gce-drift') });
-    const controller = new Controller({ leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider: w.provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     const [a, b] = await acquireAll(store, w.hosts(0, 3)) as [Lease, Lease];
     await controller.reconcileOnce(forever);
     const routes = tartanRoutes(w.emu);

@@ -10,7 +10,7 @@ import { EtcdLeaseStore, type Lease } from '../../src/lease/index.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { DOCUMENTED_LIMITS } from '../emulators/aws-ec2/limits.ts';
 import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
-import { acquireAll, bucketViolation, destinationOf, dropLease, forever, mutatingCalls, startAwsWorld, waitFor } from './controller-kit.ts';
+import { acquireAll, bucketViolation, destinationOf, dropLease, forever, mutatingCalls, startAwsWorld, waitFor, networkConfig } from './controller-kit.ts';
 
 describe('controller under API storms (EC2 emulator, documented rate limits)', () => {
   const etcd = etcdClientFixture();
@@ -21,7 +21,7 @@ describe('controller under API storms (EC2 emulator, documented rate limits)', (
     const store = new EtcdLeaseStore({ client: etcd.client, prefix: uniquePrefix('ctl-storm') });
     // The provider's own rate limits are its defaults; only the backoff is shortened, to keep the test short.
     const provider = world.provider('AKIDSTORM', { retry: { baseMs: 20, maxMs: 400 } });
-    const controller = new Controller({ leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    const controller = new Controller({ config: networkConfig, leases: store, provider, status: store, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
     let failedPasses = 0;
     const converge = async (): Promise<void> => {
       for (let i = 0; i < 12; i++) {

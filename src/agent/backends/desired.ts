@@ -47,8 +47,9 @@ export class DesiredObjects {
     return this.#owner;
   }
 
-  retainDsts(): Set<string> {
-    const dsts = new Set<string>();
+  /** Destinations to keep as they are: peers that could not be fully read, plus `also` (leases set aside). */
+  retainDsts(also: readonly string[] = []): Set<string> {
+    const dsts = new Set<string>(also);
     for (const p of this.#peers.values()) for (const d of p.retain) dsts.add(d);
     return dsts;
   }

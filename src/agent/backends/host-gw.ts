@@ -46,6 +46,7 @@ class HostGwBackend implements Backend {
       reconciler: new KernelReconciler({ netns: this.#ctx.netns, families: this.#families, devices: [] }),
       own,
       objectsFor: (lease) => this.#objectsFor(lease),
+      forbidden: () => [own.subnet, ...(own.ipv6Subnet ? [own.ipv6Subnet] : []), ...this.#connected.networks],
     });
   }
 
@@ -55,6 +56,6 @@ class HostGwBackend implements Backend {
       this.#objectsFor = peerObjectsFor(this.#ctx.network, this.#connected.view());
       this.#loop.forgetPeers();
     }
-    await this.#loop.reconcile(peers, signal, opts.observe === true);
+    await this.#loop.reconcile(peers, signal, opts.observe === true, opts.held);
   }
 }

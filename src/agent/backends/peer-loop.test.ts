@@ -37,9 +37,9 @@ function harness(opts: { fail?: boolean } = {}) {
       reconcile: async (req) => {
         requests.push(req);
         const object = objectsOf(req)[0];
-        if (object === undefined) return { observed: req.observe === true, changes: [], failed: [] };
+        if (object === undefined) return { observed: req.observe === true, changes: [], failed: [], deferred: 0 };
         const change = { action: 'add' as const, object, key: objectKey(object) };
-        return { observed: req.observe === true, changes: [change], failed: opts.fail ? [{ change, error: 'RTNETLINK answers: Invalid argument' }] : [] };
+        return { observed: req.observe === true, changes: [change], failed: opts.fail ? [{ change, error: 'RTNETLINK answers: Invalid argument' }] : [], deferred: 0 };
       },
     },
   });

@@ -60,7 +60,8 @@ class VxlanBackend implements Backend {
     }
     this.#own = own;
     await this.#ensureAddresses(signal);
-    if (this.#config.directRouting) await this.#connected.refresh();
+    // Read even without DirectRouting: no peer route may ever cover the underlay (the forbidden prefixes).
+    await this.#connected.refresh();
     this.#objectsFor = peerObjectsFor(this.#ctx.network, this.#connected.view());
     const families = ([4, 6] as const).filter((f) => this.#devices[f] !== undefined);
     this.#reconciler = new KernelReconciler({
@@ -74,13 +75,14 @@ class VxlanBackend implements Backend {
       reconciler: this.#reconciler,
       own,
       objectsFor: (lease: Lease) => this.#objectsFor(lease),
+      forbidden: () => [own.subnet, ...(own.ipv6Subnet ? [own.ipv6Subnet] : []), ...this.#connected.networks],
     });
   }
 
   async reconcile(peers: readonly Lease[], signal: AbortSignal, opts: ReconcileOptions = {}): Promise<void> {
     if (this.#loop === undefined) throw new Error('vxlan backend: reconcile() called before activate()');
     if (opts.observe === true) await this.#resyncHost(signal);
-    await this.#loop.reconcile(peers, signal, opts.observe === true);
+    await this.#loop.reconcile(peers, signal, opts.observe === true, opts.held);
   }
 
   /** Resync only: the device, its address and the connected networks may have changed behind our back. */

@@ -9,7 +9,8 @@
 // - one new lease: etcd put → its CreateRoute at the emulator (30 samples).
 // Resident memory is controller-memory.bench.ts.
 import type { Etcd3 } from 'etcd3';
-import { createEtcdClient } from '../../src/lease/index.ts';
+import { parseNetworkConfig } from '../../src/config/network.ts';
+import { EtcdLeaseStore, LeaseValidator, createEtcdClient } from '../../src/lease/index.ts';
 import type { CallRecord } from '../emulators/aws-ec2/admin.ts';
 import { DOCUMENTED_LIMITS, MUTATING_ACTIONS } from '../emulators/aws-ec2/limits.ts';
 import { type AwsWorld, startAwsWorld, waitFor } from '../e2e/controller-kit.ts';
@@ -44,6 +45,7 @@ async function cluster(etcd: EtcdServer, client: Etcd3, n: number): Promise<Benc
     try {
       const rows = await convergence(world, n);
       rows.push(...await steadyState(world, metricsPort, n));
+      rows.push(...await validationShare(client, prefix, metricsPort, n));
       rows.push(...await newLeaseLatency(world, client, prefix, n));
       return rows;
     } catch (err) {
@@ -119,6 +121,26 @@ async function steadyState(world: AwsWorld, metricsPort: number, n: number): Pro
       note: `${(lists / passCount).toFixed(2)} DescribeRouteTables per pass × 60 passes/h + ${others} other calls in ${STEADY_WINDOW_MS / 1000} s × ${(3_600_000 / STEADY_WINDOW_MS).toFixed(1)}`,
     },
   ];
+}
+
+/** What validating the leases costs beside a whole pass (the pass time from the controller's own histogram). */
+async function validationShare(client: Etcd3, prefix: string, metricsPort: number, n: number): Promise<BenchRow[]> {
+  const sum = () => metric(metricsPort, /^tartan_controller_pass_duration_seconds_sum/);
+  const count = () => metric(metricsPort, /^tartan_controller_pass_duration_seconds_count/);
+  const passMs = ((await sum()) / (await count())) * 1000;
+  const { leases } = await new EtcdLeaseStore({ client, prefix }).list(new AbortController().signal);
+  const config = parseNetworkConfig(CONFIG);
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    new LeaseValidator({ config }).validate(leases);
+    times.push(performance.now() - t);
+  }
+  const validateMs = times.sort((a, b) => a - b)[3]!;
+  return [{
+    suite: SUITE, metric: `${n} leases: validating them / one pass (mean of the controller's passes)`, value: validateMs / passMs, unit: 'x',
+    target: '≤ 0.05', met: validateMs / passMs <= 0.05, note: `validation ${validateMs.toFixed(1)} ms (fresh validator, median of 7); pass ${passMs.toFixed(1)} ms`,
+  }];
 }
 
 async function newLeaseLatency(world: AwsWorld, client: Etcd3, prefix: string, n: number): Promise<BenchRow[]> {

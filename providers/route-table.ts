@@ -128,6 +128,29 @@ export interface HostPreparer {
   prepareHosts(nextHops: readonly NextHop[], signal: AbortSignal): Promise<readonly HostPreparation[]>;
 }
 
+/** A route table the cloud has, managed or not, with its tags. */
+export interface TableCandidate {
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Clouds that find managed tables by tag and can list the tables the tag did not
+ * pick (bounded: one page), so a controller managing nothing can say what it saw.
+ * AWS has it; GCE (one network, no table tags) and Alibaba (explicit table ids)
+ * do not.
+ */
+export interface TableLookup {
+  /** The tag `tables()` selects by; undefined when tables are given by id. */
+  readonly tableTag: { readonly key: string; readonly value?: string | undefined } | undefined;
+  candidateTables(signal: AbortSignal): Promise<readonly TableCandidate[]>;
+}
+
+export function canListCandidateTables(p: object): p is TableLookup {
+  return typeof (p as Partial<TableLookup>).candidateTables === 'function';
+}
+
 export function canReplace(p: object): p is RouteReplacer {
   return typeof (p as Partial<RouteReplacer>).replaceRoute === 'function';
 }

@@ -4,7 +4,7 @@ import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaEx
 import { contains, formatCidr, parseCidr } from '../../src/net/cidr.ts';
 import type {
   ApiCallCounts, DesiredRoute, HostPreparation, HostPreparer, HostRef, NextHop, RouteEntry, RouteListing,
-  RouteReplacer, RouteTableRef, RouteTableWriter, TableCapacity,
+  RouteReplacer, RouteTableRef, RouteTableWriter, TableCandidate, TableCapacity, TableLookup,
 } from '../route-table.ts';
 import { type Ec2Api, Ec2ApiError, type Ec2ApiOptions, type Ec2Filter, type Ec2Instance, type Ec2RouteTable } from './api.ts';
 import { type Caller, createCaller } from './caller.ts';
@@ -16,7 +16,7 @@ import { classify, findRoute, isOwned, quotaUse, targets } from './routes.ts';
 /** How long one DescribeRouteTables answer serves listRoutes/capacity (one pass). */
 const RECENT_MS = 2000;
 
-export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPreparer {
+export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPreparer, TableLookup {
   readonly provider = 'aws' as const;
   readonly #o: ResolvedOptions;
   readonly #api: Ec2Api;
@@ -49,6 +49,23 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
     }
     this.#remember(found);
     return found.map((t) => ({ id: t.id, name: t.tags.Name })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  // --- TableLookup -----------------------------------------------------------
+  get tableTag(): TableLookup['tableTag'] {
+    const sel = this.#o.routeTables;
+    return 'tag' in sel ? sel.tag : undefined;
+  }
+
+  /** The VPC's tables (every VPC without --vpc-id) whatever their tags: one DescribeRouteTables page of 100. */
+  async candidateTables(signal: AbortSignal): Promise<readonly TableCandidate[]> {
+    const filters: Ec2Filter[] = this.#o.vpcId === undefined ? [] : [{ name: 'vpc-id', values: [this.#o.vpcId] }];
+    try {
+      const page = await this.#caller.call('DescribeRouteTables', signal, () => this.#api.describeRouteTables({ filters, maxResults: 100 }, signal));
+      return page.items.map((t) => ({ id: t.id, name: t.tags.Name, tags: t.tags }));
+    } catch (err) {
+      throw mapError(err, 'describe route tables (candidates)');
+    }
   }
 
   async listRoutes(table: string, signal: AbortSignal): Promise<RouteListing> {

@@ -116,7 +116,7 @@ export interface VpcApiOptions {
   readonly accessKeyId: string;
   readonly accessKeySecret: string;
   readonly securityToken?: string | undefined;
-  readonly readTimeoutMs?: number;
+  readonly readTimeoutMs?: number | undefined;
   readonly connectTimeoutMs?: number;
 }
 

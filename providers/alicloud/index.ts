@@ -14,7 +14,9 @@ export { markerFor } from './ownership.ts';
 
 export function createAlicloudProvider(options: AlicloudProviderOptions & { readonly api?: VpcApi }): AlicloudProvider {
   const resolved = resolveOptions(options);
-  const api = options.api ?? createVpcApi({ regionId: resolved.regionId, endpoint: options.endpoint, ...resolveCredentials(options) });
+  const api = options.api ?? createVpcApi({
+    regionId: resolved.regionId, endpoint: options.endpoint, readTimeoutMs: options.requestTimeoutMs, ...resolveCredentials(options),
+  });
   return new AlicloudProvider(api, resolved);
 }
 

@@ -43,6 +43,8 @@ export interface AlicloudProviderOptions {
   readonly pollIntervalMs?: number | undefined;
   /** Give up waiting for Available / gone after this long (the write stays; the next pass sees it). */
   readonly settleTimeoutMs?: number | undefined;
+  /** The deadline of one request (the SDK's read timeout); default 10 s. */
+  readonly requestTimeoutMs?: number | undefined;
   /**
    * What one writer holds while it writes and waits: the VPC (default; the API
    * reference says an unstable entry blocks writes anywhere in the VPC) or one table.
@@ -124,7 +126,7 @@ export function optionsFromFlags(s: ProviderStart): AlicloudProviderOptions {
   const secret = s.backendOption('AccessKeySecret');
   return {
     regionId: requiredFlag(s, 'region'), vpcId: requiredFlag(s, 'vpc-id'), clusterName: s.flags['cluster-name'], clusterNetworks: s.clusterNetworks,
-    endpoint: s.flags['cloud-endpoint'], routeQuota: s.flags['route-quota'], logger: s.logger, env: s.env,
+    endpoint: s.flags['cloud-endpoint'], routeQuota: s.flags['route-quota'], logger: s.logger, env: s.env, requestTimeoutMs: s.flags['cloud-timeout'],
     routeTableIds: ids.length > 0 ? ids : undefined,
     credentials: typeof keyId === 'string' && typeof secret === 'string' ? { accessKeyId: keyId, accessKeySecret: secret } : undefined,
   };

@@ -126,7 +126,12 @@ export function createEc2Api(opts: Ec2ApiOptions): Ec2Api {
     endpoint: opts.endpoint,
     credentials: opts.credentials,
     maxAttempts: 1,
-    requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000, httpAgent: agent, httpsAgent: agent },
+    // throwOnRequestTimeout: without it a request past requestTimeout only prints a
+    // warning and keeps waiting, so a stalled API hangs the pass (issue 18).
+    requestHandler: {
+      requestTimeout: opts.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000, socketTimeout: opts.requestTimeoutMs ?? 30_000,
+      throwOnRequestTimeout: true, httpAgent: agent, httpsAgent: agent,
+    },
   });
   const call = async <T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> => {
     try {

@@ -118,7 +118,7 @@ export function optionsFromFlags(s: ProviderStart): AwsProviderOptions {
   const ids = routeTableIds(s);
   return {
     region, endpoint: s.flags['cloud-endpoint'], clusterNetworks: s.clusterNetworks, vpcId: s.flags['vpc-id'],
-    routeQuota: s.flags['route-quota'], logger: s.logger, env: s.env,
+    routeQuota: s.flags['route-quota'], logger: s.logger, env: s.env, requestTimeoutMs: s.flags['cloud-timeout'],
     routeTables: ids.length > 0 ? { ids } : { tag: tableTag(s.flags['route-table-tag'], s.flags['cluster-name']) },
   };
 }

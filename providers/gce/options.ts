@@ -113,6 +113,7 @@ export function optionsFromFlags(s: ProviderStart): GceProviderOptions {
   return {
     project: requiredFlag(s, 'project'), network: requiredFlag(s, 'network'), clusterName: s.flags['cluster-name'],
     clusterNetworks: s.clusterNetworks, env: s.env, logger: s.logger, ...(endpoint ? { endpoint } : {}), ...(quota ? { routeQuota: quota } : {}),
+    ...(s.flags['cloud-timeout'] ? { requestTimeoutMs: s.flags['cloud-timeout'] } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface ProviderFlagValues {
   readonly project?: string | undefined;
   readonly network?: string | undefined;
   readonly 'route-quota'?: number | undefined;
+  /** --cloud-timeout: the deadline of one API request (ms). */
+  readonly 'cloud-timeout'?: number | undefined;
 }
 
 export interface ProviderStart {

@@ -20,6 +20,7 @@ export const PROVIDER_FLAGS = flagTable([
   { name: 'route-table-tag', type: 'string', check: (v) => (v.startsWith('=') ? 'must be key or key=value' : undefined), help: 'find managed tables by tag key[=value] (default tartan.io/cluster=<cluster-name>; "kubernetes" for kubernetes.io/cluster/<name>)' },
   { name: 'project', type: 'string', help: 'GCE project' },
   { name: 'network', type: 'string', help: 'GCE VPC network name' },
+  { name: 'cloud-timeout', type: 'duration', default: '30s', min: '1s', max: '10m', help: 'deadline of one cloud API request (connect, send, answer); a request past it is aborted and retried' },
   { name: 'route-quota', type: 'int', min: 1, max: 100_000, help: 'routes a table may hold (AWS default 50, GCE the project quota or 250, Alibaba 200)' },
 ]);
 
@@ -73,6 +74,7 @@ function providerFlagValues(values: Values): ProviderFlagValues {
     project: text(values.project),
     network: text(values.network),
     'route-quota': typeof quota === 'number' ? quota : undefined,
+    'cloud-timeout': typeof values['cloud-timeout'] === 'number' ? values['cloud-timeout'] : undefined,
   };
 }
 

@@ -28,7 +28,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
   });
-  opts.signal.addEventListener('abort', () => server.close(), { once: true });
+  // Closed with its signal, keep-alive connections too: an open server must never hold
+  // the process after the daemon decided to exit (leadership lost, lease revoked).
+  const close = (): void => {
+    server.close();
+    server.closeAllConnections();
+  };
+  if (opts.signal.aborted) close();
+  else opts.signal.addEventListener('abort', close, { once: true });
   const address = server.address();
   return { server, port: typeof address === 'object' && address ? address.port : opts.port };
 }

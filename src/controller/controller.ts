@@ -10,7 +10,8 @@ import { type InvalidLease, LeaseValidator } from '../lease/validate.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { Logger } from '../observe/log.ts';
 import { type ControllerMetrics, recordInvalidLeases } from '../observe/metrics.ts';
-import { type Clock, realClock } from '../util/time.ts';
+import type { Health } from '../observe/health.ts';
+import { type Clock, realClock, setLongTimeout } from '../util/time.ts';
 import { Wakeup } from '../util/wakeup.ts';
 import type { RouteTableWriter } from '../../providers/route-table.ts';
 import { applyPlan, type ActionResult } from './act.ts';
@@ -28,6 +29,10 @@ export interface ControllerOptions {
   readonly status: RouteStatusStore;
   readonly budget: DeletionBudget;
   readonly resyncMs: number;
+  /** The deadline of one whole pass (every cloud and etcd call in it is aborted at this point); default 5 minutes. */
+  readonly passTimeoutMs?: number;
+  /** Told of every turn of the loop (liveness) and every pass's result (readiness). */
+  readonly health?: Health | undefined;
   readonly debounceMs?: number;
   readonly concurrency?: number;
   /** How long a host found outside the route domain is believed to stay there. */
@@ -48,6 +53,15 @@ export interface PassResult {
 /** Coalescing window for the first event after a quiet period. */
 const QUICK_MS = 10;
 
+export const DEFAULT_PASS_TIMEOUT_MS = 300_000;
+
+/** `signal`, or aborted with a TimeoutError after `ms`; cancel() clears the timer. */
+function passDeadline(signal: AbortSignal, ms: number): { signal: AbortSignal; cancel: () => void } {
+  const timeout = new AbortController();
+  const cancel = setLongTimeout(() => timeout.abort(new DOMException(`pass deadline of ${ms} ms exceeded`, 'TimeoutError')), ms);
+  return { signal: AbortSignal.any([signal, timeout.signal]), cancel };
+}
+
 export class Controller {
   readonly #o: ControllerOptions;
   readonly #clock: Clock;
@@ -55,6 +69,7 @@ export class Controller {
   readonly #hosts: HostResolver;
   readonly #status: StatusPublisher;
   readonly #validator: LeaseValidator;
+  #lastPassEnd = Number.NEGATIVE_INFINITY;
   lastPass: PassResult | undefined;
 
   constructor(opts: ControllerOptions) {
@@ -73,31 +88,64 @@ export class Controller {
   /** Runs passes until `signal` aborts; then resolves (it stops at once, mid-pass). */
   async run(signal: AbortSignal): Promise<void> {
     this.#wake.wake();
-    let lastPassEnd = Number.NEGATIVE_INFINITY;
-    while (!signal.aborted) {
-      try {
-        // Debounce: a burst of events (a cluster starting) becomes one pass per
-        // debounceMs; the first event after a quiet period only waits QUICK_MS, so a
-        // single new lease reaches the cloud without paying the whole debounce.
-        const debounceMs = this.#o.debounceMs ?? 100;
-        const debounce = (): number => (this.#clock.now() - lastPassEnd > 2 * debounceMs ? Math.min(QUICK_MS, debounceMs) : debounceMs);
-        await this.#wake.wait(signal, this.#o.resyncMs, debounce, this.#clock);
-      } catch {
-        return;
+    const health = this.#o.health;
+    health?.watch('pass', { periodMs: this.#o.resyncMs, deadlineMs: this.passTimeoutMs });
+    health?.expect('pass', { periodMs: this.#o.resyncMs, deadlineMs: this.passTimeoutMs });
+    try {
+      while (!signal.aborted) {
+        health?.tick('pass');
+        if (!(await this.#waitForWork(signal))) return;
+        health?.tick('pass');
+        await this.#passWithDeadline(signal);
       }
-      try {
-        const pass = await this.reconcileOnce(signal);
-        lastPassEnd = this.#clock.now();
-        // Work held back or failed this pass is retried at once, not at the next resync.
-        if (pass.plan.held.cause === 'budget') this.#wake.wake();
-      } catch (err) {
-        if (signal.aborted) return;
-        lastPassEnd = this.#clock.now();
-        this.#o.metrics?.passes.inc({ result: 'error' });
-        this.#o.log.error({ err: errorMessage(err) }, 'pass failed; nothing deleted; will retry');
-        await this.#clock.sleep(1000, signal).catch(() => {});
-        this.#wake.wake();
-      }
+    } finally {
+      health?.unwatch('pass');
+      health?.expectNothing();
+    }
+  }
+
+  get passTimeoutMs(): number {
+    return this.#o.passTimeoutMs ?? DEFAULT_PASS_TIMEOUT_MS;
+  }
+
+  /** Waits for a wake-up or the resync; false when `signal` aborted. */
+  async #waitForWork(signal: AbortSignal): Promise<boolean> {
+    try {
+      // Debounce: a burst of events (a cluster starting) becomes one pass per
+      // debounceMs; the first event after a quiet period only waits QUICK_MS, so a
+      // single new lease reaches the cloud without paying the whole debounce.
+      const debounceMs = this.#o.debounceMs ?? 100;
+      const debounce = (): number => (this.#clock.now() - this.#lastPassEnd > 2 * debounceMs ? Math.min(QUICK_MS, debounceMs) : debounceMs);
+      await this.#wake.wait(signal, this.#o.resyncMs, debounce, this.#clock);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** One pass under its deadline: an aborted call is an error of this pass, logged and counted; the next pass runs. */
+  async #passWithDeadline(signal: AbortSignal): Promise<void> {
+    const health = this.#o.health;
+    const deadline = passDeadline(signal, this.passTimeoutMs);
+    try {
+      const pass = await this.reconcileOnce(deadline.signal);
+      this.#lastPassEnd = this.#clock.now();
+      const failed = pass.results.filter((r) => r.error).length;
+      if (failed === 0) health?.succeeded();
+      else health?.failed(`${failed} of ${pass.results.length} cloud changes failed`);
+      // Work held back or failed this pass is retried at once, not at the next resync.
+      if (pass.plan.held.cause === 'budget') this.#wake.wake();
+    } catch (err) {
+      if (signal.aborted) return;
+      this.#lastPassEnd = this.#clock.now();
+      const why = deadline.signal.aborted ? `pass deadline of ${this.passTimeoutMs} ms exceeded (${errorMessage(err)})` : errorMessage(err);
+      health?.failed(why);
+      this.#o.metrics?.passes.inc({ result: 'error' });
+      this.#o.log.error({ err: why }, 'pass failed; nothing deleted; will retry');
+      await this.#clock.sleep(1000, signal).catch(() => {});
+      this.#wake.wake();
+    } finally {
+      deadline.cancel();
     }
   }
 
@@ -130,7 +178,7 @@ export class Controller {
     if (m) {
       m.passDuration.observe(ms / 1000);
       m.passes.inc({ result: failed > 0 ? 'partial' : 'ok' });
-      m.lastSuccess.set(this.#clock.now() / 1000);
+      if (failed === 0) m.lastSuccess.set(this.#clock.now() / 1000);
       m.heldDeletions.set(pass.plan.held.deletions);
       recordInvalidLeases(m.invalidLeases, pass.invalid);
       const states = { programmed: 0, pending: 0, overflow: 0, conflict: 0, error: 0 };

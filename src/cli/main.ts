@@ -82,4 +82,14 @@ function routeStrayOutput(log: Logger): () => void {
   };
 }
 
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
+/** After the command returned, whatever is still open (a socket, a library's timer) gets this long before the process exits anyway. */
+export const EXIT_GRACE_MS = 5_000;
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+  // The one shutdown path ends here: the code is decided, nothing may keep the process alive.
+  setTimeout(() => {
+    process.stderr.write(`${JSON.stringify({ level: 'warn', msg: `still running ${EXIT_GRACE_MS} ms after stopping: exiting anyway`, exitCode: process.exitCode })}\n`);
+    process.exit();
+  }, EXIT_GRACE_MS).unref();
+}

@@ -6,10 +6,10 @@
 //    race the window doubles per retry (200, 400, …), so a thousand hosts starting
 //    at once stop colliding on the same hundred subnets.
 import type { NetworkConfig, SubnetPool } from '../config/network.ts';
-import { InvalidInputError } from '../errors.ts';
+import { ConflictError, InvalidInputError } from '../errors.ts';
 import { type Cidr, equalCidr, formatCidr, overlaps } from '../net/cidr.ts';
 import { MAX_CANDIDATES, fitsPool, pickFreeSubnet } from './allocate.ts';
-import type { Lease } from './lease.ts';
+import { type Lease, type LeaseAttrs, backendField } from './lease.ts';
 import type { AcquireRequest } from './store.ts';
 
 export type AcquirePlan =
@@ -66,4 +66,26 @@ export function leaseFits(config: NetworkConfig, lease: Pick<Lease, 'subnet' | '
 
 function isFree(subnet: Cidr, taken: readonly Cidr[]): boolean {
   return !taken.some((t) => equalCidr(t, subnet) || overlaps(t, subnet));
+}
+
+/**
+ * One host per lease: a lease found by our PublicIP whose holder wrote it less than
+ * this long ago with another VtepMAC belongs to a live host (two hosts were given
+ * one --public-ip). Longer ago, it is this host's own lease from before a reboot
+ * (the vxlan device, and its MAC, are new) and is reused as flannel does. A live
+ * holder that was not renewed that recently is caught by its own agent, which sees
+ * its lease rewritten (agent/agent.ts) and turns not-ready.
+ */
+export const RECENT_WRITE_MS = 10 * 60_000;
+
+/** Throws ConflictError naming the lease and the other MAC when reusing `lease` would take it from a live host. */
+export function assertReusable(o: { lease: Lease; attrs: LeaseAttrs; writtenAgoMs: number | undefined }): void {
+  const theirs = backendField(o.lease.attrs.backendData, 'VtepMAC');
+  const ours = backendField(o.attrs.backendData, 'VtepMAC');
+  if (o.lease.reservation || o.writtenAgoMs === undefined || o.writtenAgoMs >= RECENT_WRITE_MS) return;
+  if (typeof theirs !== 'string' || typeof ours !== 'string' || theirs.toLowerCase() === ours.toLowerCase()) return;
+  throw new ConflictError(
+    `lease ${o.lease.key} (PublicIP ${o.lease.attrs.publicIp}) was written ${Math.round(o.writtenAgoMs / 1000)} s ago by another host with VtepMAC ${theirs} (ours ${ours}): ` +
+    `two hosts share one public IP; fix --public-ip, or if that host is gone wait ${RECENT_WRITE_MS / 60_000} minutes`,
+  );
 }

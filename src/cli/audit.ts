@@ -2,81 +2,85 @@
 // operators, cron and CI after a Terraform apply. Exit 0 clean, 1 drift found,
 // 2 could not audit (the reason on stderr; with --output json also on stdout).
 import { type Deadline, CouldNotAuditError, audit, deadline, errorReport, exitCodeFor, renderJson, renderTable } from '../audit/index.ts';
-import { type FlagSpec, type FlagValues, bool, list, num, parseFlags, renderHelp, str } from '../config/flags.ts';
+import { parseCommandLine } from '../config/command-line.ts';
+import { type FlagOptions, flagTable, replaceFlag } from '../config/flags.ts';
 import type { NetworkConfig } from '../config/network.ts';
 import { InvalidInputError, errorMessage } from '../errors.ts';
 import { type Logger, createLogger } from '../observe/log.ts';
+import { redactText } from '../observe/redact.ts';
 import type { RouteTableReader } from '../../providers/route-table.ts';
-import { CONTROLLER_FLAGS } from './controller.ts';
+import { BUDGET_FLAGS } from './controller.ts';
 import { ETCD_FLAGS, etcdStoreFromFlags } from './etcd-flags.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider, providerName } from './provider-flags.ts';
 
-/** The controller's own budget flags, so `--plan` shows exactly what the controller would do. */
-const BUDGET_FLAGS = CONTROLLER_FLAGS.filter((f) => ['deletion-budget-percent', 'deletion-budget-min', 'force-deletions'].includes(f.name));
-
-export const AUDIT_FLAGS: readonly FlagSpec[] = [
+export const AUDIT_FLAGS = flagTable([
   ...ETCD_FLAGS,
-  ...PROVIDER_FLAGS.map((f) => (f.name === 'provider'
-    ? { ...f, choices: [...(f.choices ?? []), 'none'], help: 'cloud provider, or none to audit leases, route status and the kernel only (default: from the network config Backend.Type aws-vpc / gce / ali-vpc; none for other types)' }
-    : f)),
+  ...replaceFlag(PROVIDER_FLAGS, {
+    name: 'provider', type: 'string', choices: ['aws', 'gce', 'alicloud', 'none'],
+    help: 'cloud provider, or none to audit leases, route status and the kernel only (default: from the network config Backend.Type aws-vpc / gce / ali-vpc; none for other types)',
+  }),
   { name: 'net-config-path', type: 'string', help: 'read the network config from this file instead of <etcd-prefix>/config' },
   { name: 'output', type: 'string', default: 'table', choices: ['table', 'json'], help: 'table for terminals, json for machines (schemaVersion 1)' },
   { name: 'plan', type: 'boolean', default: false, help: 'also print the actions the controller would take to repair the drift (nothing is changed)' },
   { name: 'kernel', type: 'boolean', default: false, help: "also compare this host's kernel (routes, neigh, fdb) with what its agent should have" },
   { name: 'public-ip', type: 'string', help: "this host's PublicIP for --kernel (default: the lease whose PublicIP is a local address)" },
-  { name: 'timeout', type: 'duration', default: '10s', min: 100, help: 'give up (exit 2) when the inputs have not been read by then' },
+  { name: 'timeout', type: 'duration', default: '10s', min: '100ms', max: '1h', help: 'give up (exit 2) when the inputs have not been read by then' },
   { name: 'limit', type: 'int', default: 50, min: 0, help: 'rows per section in the table output (0 = all)' },
+  // The controller's own budget flags, so `--plan` shows exactly what the controller would do.
   ...BUDGET_FLAGS,
   { name: 'log-level', type: 'string', default: 'warn', choices: ['debug', 'info', 'warn', 'error'], help: 'log level (logs go to stderr)' },
-  { name: 'help', type: 'boolean', help: 'show this help' },
-];
-
-/** Not in --help: for tests and the lab, which run hosts in network namespaces. */
-const HIDDEN_FLAGS: readonly FlagSpec[] = [
-  { name: 'netns', type: 'string', help: 'look inside this network namespace for --kernel' },
-];
+  // Not in --help: for tests and the lab, which run hosts in network namespaces.
+  { name: 'netns', type: 'string', hidden: true, help: 'look inside this network namespace for --kernel' },
+]);
 
 export const AUDIT_SUMMARY = 'Read-only drift report: leases vs the cloud route tables vs the kernel. Exit 0 clean, 1 drift found, 2 could not audit.';
 
+export const AUDIT_COMMAND = { name: 'audit', summary: AUDIT_SUMMARY, flags: AUDIT_FLAGS };
+
+type AuditOptions = FlagOptions<typeof AUDIT_FLAGS>;
+
 export async function runAudit(argv: readonly string[], signal: AbortSignal): Promise<number> {
-  let values: FlagValues;
+  let values: AuditOptions;
   try {
-    values = parseFlags([...AUDIT_FLAGS, ...HIDDEN_FLAGS], argv, process.env).values;
+    const line = parseCommandLine(AUDIT_COMMAND, argv, process.env);
+    if (line.help !== undefined) {
+      process.stdout.write(line.help);
+      return 0;
+    }
+    values = line.options;
   } catch (err) {
-    process.stderr.write(`tartan audit: ${errorMessage(err)}\n`);
+    process.stderr.write(`tartan audit: ${redactText(errorMessage(err))}\n`);
     return 2;
   }
-  if (bool(values, 'help')) {
-    process.stdout.write(renderHelp('audit', AUDIT_SUMMARY, AUDIT_FLAGS));
-    return 0;
-  }
-  const json = str(values, 'output') === 'json';
+  const json = values.output === 'json';
   let cloud: (RouteTableReader & { close?: () => unknown }) | undefined;
   let closeEtcd: (() => void) | undefined;
   // Everything below ends in 0, 1 or 2: an unexpected error is "could not audit", never "drift".
   try {
-    const limits = deadline(num(values, 'timeout'), signal);
-    const log = createLogger({ level: str(values, 'log-level'), name: 'audit' });
+    const limits = deadline(values.timeout, signal);
+    const log = createLogger({ level: values['log-level'], name: 'audit' });
     const { client, store } = etcdStoreFromFlags(values);
     closeEtcd = () => client.close();
-    const storeText = `etcd ${list(values, 'etcd-endpoints').join(',')}`;
-    const config = needsConfig(values) ? await readConfig(values, limits, storeText, () => store.getNetworkConfig(limits.signal)) : undefined;
-    cloud = config ? await chooseCloud(values, config, log) : undefined;
+    const storeText = redactText(`etcd ${values['etcd-endpoints'].join(',')}`);
+    // Always read: every lease is validated against it.
+    const config = await readConfig(values, limits, storeText, () => store.getNetworkConfig(limits.signal));
+    cloud = await chooseCloud(values, config, log);
     const report = await audit({
       leases: store,
+      config,
       store: { store: storeText, prefix: store.prefix },
       cloud,
       deadline: limits,
-      plan: bool(values, 'plan') ? { budget: { percent: num(values, 'deletion-budget-percent'), min: num(values, 'deletion-budget-min'), force: bool(values, 'force-deletions') } } : undefined,
-      kernel: bool(values, 'kernel') && config ? { config, netns: str(values, 'netns'), publicIp: str(values, 'public-ip') } : undefined,
+      plan: values.plan ? { budget: { percent: values['deletion-budget-percent'], min: values['deletion-budget-min'], force: values['force-deletions'] } } : undefined,
+      kernel: values.kernel ? { netns: values.netns, publicIp: values['public-ip'] } : undefined,
     });
     const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-    process.stdout.write(json ? renderJson(report) : renderTable(report, { color, limit: num(values, 'limit') }));
+    process.stdout.write(json ? renderJson(report) : renderTable(report, { color, limit: values.limit }));
     return exitCodeFor(report);
   } catch (err) {
     const source = err instanceof CouldNotAuditError ? err.source : err instanceof InvalidInputError ? 'config' : 'audit';
-    const message = errorMessage(err);
+    const message = redactText(errorMessage(err));
     process.stderr.write(`tartan audit: could not audit: ${message}\n`);
     if (json) process.stdout.write(renderJson(errorReport({ source, message }, new Date().toISOString())));
     return 2;
@@ -87,18 +91,14 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
 }
 
 /** The network config names the provider and the cluster Network (cloud) and the backend (kernel). */
-function needsConfig(values: FlagValues): boolean {
-  return str(values, 'provider') !== 'none' || bool(values, 'kernel');
-}
-
-async function readConfig(values: FlagValues, limits: Deadline, storeText: string, fromStore: () => Promise<NetworkConfig>): Promise<NetworkConfig> {
-  const path = str(values, 'net-config-path');
+async function readConfig(values: AuditOptions, limits: Deadline, storeText: string, fromStore: () => Promise<NetworkConfig>): Promise<NetworkConfig> {
+  const path = values['net-config-path'];
   return await limits.read(path ? 'config' : 'etcd', path ? 'reading --net-config-path' : `reading the network config from ${storeText}`, () => loadNetworkConfig(path, fromStore));
 }
 
 /** The provider from the flags, or none: `--provider none`, or no flag and a Backend.Type that names no cloud. */
-async function chooseCloud(values: FlagValues, config: NetworkConfig, log: Logger): Promise<(RouteTableReader & { close?: () => unknown }) | undefined> {
-  const given = str(values, 'provider');
+async function chooseCloud(values: AuditOptions, config: NetworkConfig, log: Logger): Promise<(RouteTableReader & { close?: () => unknown }) | undefined> {
+  const given = values.provider;
   if (given === 'none') return undefined;
   if (given === undefined) {
     try {

@@ -83,13 +83,13 @@ export function classifyEtcdError(err: unknown, what: string, trust: EtcdTrust =
     const local = trust.certFile === undefined ? 'no client certificate was given (etcd runs with --client-cert-auth)' : certificateProblem(trust.certFile);
     return new EtcdTrustError('--etcd-certfile', trust.certFile, `etcd refused the client certificate: ${local}; TLS said: ${tlsDetail(message)}`, { cause: err });
   }
-  if (err.name === 'EtcdAuthenticationFailedError' || /authentication failed, invalid user ID or password/.test(message)) {
+  if (err.constructor.name === 'EtcdAuthenticationFailedError' || /authentication failed, invalid user ID or password/.test(message)) {
     return new EtcdTrustError('--etcd-password', trust.username === undefined ? undefined : '(redacted)', `etcd refused user ${JSON.stringify(trust.username)}: wrong user name or password`, { cause: err });
   }
   if (/user name is empty|user name not found/.test(message)) {
     return new EtcdTrustError('--etcd-username', trust.username, 'etcd has auth enabled and knows no such user; give --etcd-username and --etcd-password, or a client certificate whose CN is an etcd user', { cause: err });
   }
-  if (err.name === 'EtcdPermissionDeniedError' || /permission denied/i.test(message)) {
+  if (err.constructor.name === 'EtcdPermissionDeniedError' || /permission denied/i.test(message)) {
     const user = trust.username ?? commonName(trust.certFile);
     return new EtcdTrustError(trust.username === undefined ? '--etcd-certfile' : '--etcd-username', user, `etcd user ${JSON.stringify(user ?? '')} may not ${what} (permission denied; see deploy/etcd/roles.sh for each component's role)`, { cause: err });
   }
@@ -97,6 +97,8 @@ export function classifyEtcdError(err: unknown, what: string, trust: EtcdTrust =
 }
 
 function tlsDetail(message: string): string {
+  const alert = /alert ([a-z ]+?)(?::|$)/m.exec(message);
+  if (alert) return `etcd sent the TLS alert "${alert[1]}"`;
   return message.replace(/^.*Last error: (Error: )?/s, '').replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)\.?/, '').replace(/; if the root CA.*$/s, '').split('\n')[0]!.trim();
 }
 

@@ -15,6 +15,8 @@ export interface EtcdServer {
   readonly dataDir: string;
   /** PID of the running etcd (changes after restart). */
   pid(): number | undefined;
+  /** What etcd printed since it last started (see EtcdOptions.logLevel). */
+  output(): string;
   /** Stops etcd (SIGTERM by PID) and keeps its data for restart(). */
   stop(): Promise<void>;
   /** Starts etcd again on the same port with the same data. */
@@ -38,6 +40,8 @@ export interface EtcdOptions {
   readonly member?: { readonly name: string; readonly initialCluster: string };
   /** Do not wait for /health (a member of a cluster that has no quorum yet). */
   readonly noWait?: boolean;
+  /** etcd's --log-level (default error); warn shows each rejected TLS handshake. */
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
@@ -47,6 +51,7 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tartan-etcd-'));
   const endpoint = `${opts.tls ? 'https' : 'http'}://${host}:${clientPort}`;
   let child: ChildProcess | undefined;
+  let output: { text(): string } | undefined;
   const name = opts.member?.name ?? 'tartan-test';
   const tlsArgs = opts.tls
     ? ['--trusted-ca-file', opts.tls.ca, '--cert-file', opts.tls.cert, '--key-file', opts.tls.key, ...(opts.tls.clientCertAuth ? ['--client-cert-auth'] : [])]
@@ -61,12 +66,13 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
       '--initial-advertise-peer-urls', `http://${host}:${peerPort}`,
       '--initial-cluster', opts.member?.initialCluster ?? `${name}=http://${host}:${peerPort}`,
       ...tlsArgs,
-      '--log-level', 'error', '--logger', 'zap',
+      '--log-level', opts.logLevel ?? 'error', '--logger', 'zap',
     ];
     const started = opts.netns ? spawnTracked('ip', ['netns', 'exec', opts.netns, 'etcd', ...args]) : spawnTracked('etcd', args);
-    const output = collectOutput(started);
+    const collected = collectOutput(started);
+    output = collected;
     child = started;
-    if (!opts.noWait) await waitHealthy(endpoint, started, () => output.text(), opts.netns, probe);
+    if (!opts.noWait) await waitHealthy(endpoint, started, () => collected.text(), opts.netns, probe);
   };
 
   await launch();
@@ -74,6 +80,7 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
     endpoint,
     dataDir,
     pid: () => child?.pid,
+    output: () => output?.text() ?? '',
     stop: async () => {
       if (child) await stopChild(child);
       child = undefined;

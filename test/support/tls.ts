@@ -33,8 +33,9 @@ function makeCa(dir: string, name: string): void {
 }
 
 /** A leaf key + CSR, signed by `signer` with `openssl ca` so that the validity dates can be in the past. */
-function makeLeaf(dir: string, o: { name: string; cn: string; signer: string; server: boolean; expired: boolean }): KeyPair {
-  const ext = o.server ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth' : 'extendedKeyUsage=clientAuth';
+function makeLeaf(dir: string, o: { name: string; cn: string; signer: string; server: boolean; expired: boolean; ips?: readonly string[] }): KeyPair {
+  const sans = ['127.0.0.1', ...(o.ips ?? [])].map((ip) => `IP:${ip}`).join(',');
+  const ext = o.server ? `subjectAltName=${sans},DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth` : 'extendedKeyUsage=clientAuth';
   writeFileSync(join(dir, `${o.name}.ext`), `${ext}\n`);
   writeFileSync(join(dir, `${o.signer}.cnf`), [
     '[ca]', 'default_ca = test', '[test]', `dir = ${dir}`, `database = ${dir}/${o.signer}.index`, `new_certs_dir = ${dir}`,
@@ -47,14 +48,15 @@ function makeLeaf(dir: string, o: { name: string; cn: string; signer: string; se
   return { cert: join(dir, `${o.name}.crt`), key: join(dir, `${o.name}.key`) };
 }
 
-export function makeTestPki(): TestPki {
+/** `serverIps`: more addresses the server certificate is valid for (etcd reached through a lab relay). */
+export function makeTestPki(opts: { serverIps?: readonly string[] } = {}): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'tartan-pki-'));
   for (const ca of ['ca', 'other']) {
     makeCa(dir, ca);
     writeFileSync(join(dir, `${ca}.index`), '');
     writeFileSync(join(dir, `${ca}.serial`), '1000\n');
   }
-  const server = makeLeaf(dir, { name: 'server', cn: 'etcd', signer: 'ca', server: true, expired: false });
+  const server = makeLeaf(dir, { name: 'server', cn: 'etcd', signer: 'ca', server: true, expired: false, ips: opts.serverIps });
   let n = 0;
   return {
     dir, ca: join(dir, 'ca.crt'), otherCa: join(dir, 'other.crt'), server,

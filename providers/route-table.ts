@@ -71,6 +71,12 @@ export type ApiCallCounts = Readonly<Record<string, Readonly<Record<string, numb
 
 export interface RouteTableReader {
   readonly provider: ProviderName;
+  /**
+   * False when the cloud cannot mark a route as tartan's (AWS): `owned` then only
+   * means "looks like tartan's", and the controller decides ownership from its
+   * ledger (src/controller/ownership.ts). Absent means true.
+   */
+  readonly marksRoutes?: boolean | undefined;
   /** The managed route tables (explicit ids, or found by tag), each checked to exist. */
   tables(signal: AbortSignal): Promise<readonly RouteTableRef[]>;
   /** One table's routes: what tartan owns, and foreign routes overlapping the cluster Network. Paginates. */

@@ -18,6 +18,8 @@ const RECENT_MS = 2000;
 
 export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPreparer, TableLookup {
   readonly provider = 'aws' as const;
+  /** EC2 routes carry no tag or description: ownership comes from the controller's ledger. */
+  readonly marksRoutes = false;
   readonly #o: ResolvedOptions;
   readonly #api: Ec2Api;
   readonly #caller: Caller;

@@ -6,7 +6,7 @@
 import type { NetworkConfig } from '../config/network.ts';
 import { errorMessage } from '../errors.ts';
 import {
-  type JsonValue, type Lease, LeaseSet, LeaseRevokedError, type LeaseHolder, type LeaseReader, type RouteStatus, type RouteStatusReader, withRouteDomain,
+  type JsonValue, type Lease, LeaseSet, LeaseRevokedError, type LeaseHolder, type LeaseReader, type RouteStatus, type RouteStatusHeartbeat, type RouteStatusReader, freshnessBoundMs, withRouteDomain,
 } from '../lease/index.ts';
 import { LeaseValidator, heldDestinations, readerAddress } from '../lease/validate.ts';
 import { type AcquirePlan, assertReusable, planAcquire } from '../lease/acquire.ts';
@@ -60,6 +60,8 @@ export interface AgentState {
   lastError?: string | undefined;
   /** Each peer's path after the last reconcile (hybrid mode reports `cloud` for VPC-routed peers). */
   paths: Map<string, PeerPath>;
+  /** Hybrid: whether the controller's route status was fresh at the last reconcile (undefined outside hybrid mode). */
+  routeStatusFresh?: boolean | undefined;
   /** Kernel changes refused (or waiting out their backoff) after the last reconcile: a warning, never a liveness failure. */
   refused: number;
   /** Set while this host's lease holds attrs another writer put there: not ready, not renewed. */
@@ -72,6 +74,9 @@ export const SYNC_DEADLINE_MS = 30_000;
 export class Agent {
   readonly state: AgentState = { ready: false, paths: new Map(), refused: 0 };
   readonly #status = new Map<string, RouteStatus>();
+  /** The controller's last heartbeat: from when (this agent's clock) and for how long its statuses may be trusted. */
+  #heartbeat: { readonly at: number; readonly boundMs: number } | undefined;
+  #statusFresh: boolean | undefined;
   readonly leases = new LeaseSet();
   readonly #opts: AgentOptions;
   readonly #clock: Clock;
@@ -176,6 +181,7 @@ export class Agent {
     if (!reader) return;
     const snapshot = await reader.snapshotRouteStatus(signal);
     for (const [k, v] of snapshot.statuses) this.#status.set(k, v);
+    this.#heartbeatRead(snapshot.heartbeat);
     this.#wake.wake();
     await reader.watchRouteStatus({
       fromRevision: snapshot.revision + 1,
@@ -185,12 +191,37 @@ export class Agent {
         else this.#status.set(key, status);
         this.#wake.wake();
       },
+      onHeartbeat: (hb) => {
+        // Seen now: the controller is alive and has just listed the tables.
+        this.#heartbeat = hb ? { at: this.#clock.now(), boundMs: freshnessBoundMs(hb) } : undefined;
+        this.#wake.wake();
+      },
       onResync: (read) => {
         this.#status.clear();
         for (const [k, v] of read.statuses) this.#status.set(k, v);
+        this.#heartbeatRead(read.heartbeat);
         this.#wake.wake();
       },
     });
+  }
+
+  /** A heartbeat read from a listing: its age is the controller's `observed` time against the wall clock. */
+  #heartbeatRead(hb: RouteStatusHeartbeat | undefined): void {
+    const age = hb ? Math.max(0, Date.now() - Date.parse(hb.observed)) : 0;
+    this.#heartbeat = hb ? { at: this.#clock.now() - age, boundMs: freshnessBoundMs(hb) } : undefined;
+  }
+
+  /** Route status counts only while the controller's heartbeat is fresh; otherwise every peer takes the kernel path. */
+  #trustedStatus(): ReadonlyMap<string, RouteStatus> {
+    const hb = this.#heartbeat;
+    const fresh = hb !== undefined && this.#clock.now() - hb.at <= hb.boundMs;
+    if (fresh !== this.#statusFresh) {
+      if (fresh) this.#opts.log.info('route status is fresh: peers the VPC routes leave the kernel path');
+      else this.#opts.log.warn({ heartbeatAgeMs: hb ? this.#clock.now() - hb.at : null }, 'route status is stale or missing (no fresh controller heartbeat): every peer over the kernel path');
+      this.#statusFresh = fresh;
+    }
+    this.state.routeStatusFresh = fresh;
+    return fresh ? this.#status : NO_STATUS;
   }
 
   async #watch(signal: AbortSignal): Promise<void> {
@@ -269,7 +300,7 @@ export class Agent {
       if (this.#opts.metrics) recordInvalidLeases(this.#opts.metrics.invalidLeases, view.invalid);
       const peers = view.valid.filter((l) => l.key !== own.key);
       const plan = this.#opts.hybrid
-        ? choosePaths({ routeDomain: this.#opts.hybrid.routeDomain.id, peers, status: this.#status })
+        ? choosePaths({ routeDomain: this.#opts.hybrid.routeDomain.id, peers, status: this.#trustedStatus() })
         : { cloud: [], kernel: peers };
       try {
         // A lease event diffs against what was applied; the periodic resync reads the kernel.
@@ -300,3 +331,5 @@ export class Agent {
     }
   }
 }
+
+const NO_STATUS: ReadonlyMap<string, RouteStatus> = new Map();

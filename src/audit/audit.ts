@@ -9,7 +9,7 @@ import { type DeletionBudget, planRoutes } from '../controller/planner.ts';
 import type { NetworkConfig } from '../config/network.ts';
 import { wantsCloudRoute } from '../lease/hybrid.ts';
 import type { Lease } from '../lease/lease.ts';
-import type { RouteStatusRead } from '../lease/route-status.ts';
+import { type RouteStatusRead, freshnessBoundMs } from '../lease/route-status.ts';
 import { LeaseValidator } from '../lease/validate.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { HostRef, NextHop, RouteTableReader } from '../../providers/route-table.ts';
@@ -18,6 +18,9 @@ import { CouldNotAuditError, type Deadline } from './deadline.ts';
 import { auditKernel } from './kernel-observe.ts';
 import { readOnly } from './read-only.ts';
 import type { AuditReport, KernelReport } from './report.ts';
+import type { Cidr } from '../net/cidr.ts';
+import type { OwnershipLedger } from '../lease/ledger.ts';
+import { applyLedger, desiredNextHops } from '../controller/ownership.ts';
 
 export interface AuditOptions {
   /** Read abilities only: listing leases and the controller's route status. */
@@ -28,6 +31,8 @@ export interface AuditOptions {
   readonly store: { readonly store: string; readonly prefix: string };
   /** The managed route tables; undefined audits leases, route status and the kernel only. */
   readonly cloud?: RouteTableReader | undefined;
+  /** The controller's ownership ledger (read only): without it, ownership is the provider's own rule. */
+  readonly ledger?: Pick<OwnershipLedger, 'listLedger'> | undefined;
   /** Set to also report the controller's repair plan, with its deletion budget. */
   readonly plan?: { readonly budget: DeletionBudget } | undefined;
   /** Set to compare this host's kernel with what its agent should have programmed. */
@@ -67,10 +72,19 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
 async function observeCloud(reader: RouteTableReader, leases: readonly Lease[], opts: AuditOptions): Promise<CloudObservation> {
   const api = `the ${reader.provider} API`;
   const nextHops = await opts.deadline.read('cloud', `looking up the leases' hosts in ${api}`, (signal) => resolveLeaseHosts(reader, leases, signal));
-  const tables = await opts.deadline.read('cloud', `reading the route tables from ${api}`, (signal) => observeTables(reader, signal));
+  const listed = await opts.deadline.read('cloud', `reading the route tables from ${api}`, (signal) => observeTables(reader, signal));
+  // Ownership as the controller judges it: from its ledger where the cloud cannot mark routes.
+  const ledger = opts.ledger;
+  const tables = ledger
+    ? applyLedger({
+      tables: listed, ledger: await opts.deadline.read('etcd', 'reading the ownership ledger', (signal) => ledger.listLedger(signal)),
+      desired: desiredNextHops(leases, nextHops), marks: reader.marksRoutes !== false, now: new Date().toISOString(),
+    }).tables
+    : listed;
   // No managed table is a wrong selector (tag, ids), not a clean cluster: nothing could be checked.
   if (tables.length === 0) throw new CouldNotAuditError('cloud', `${api} found no managed route table (check --route-table-ids / --route-table-tag / --cluster-name)`);
-  const drift = computeDrift({ leases, nextHops, tables });
+  const networks = [opts.config.ipv4?.network, opts.config.ipv6?.network].filter((n): n is Cidr => n !== undefined);
+  const drift = computeDrift({ leases, nextHops, tables, networks });
   return { provider: reader.provider, tables, drift, apiCalls: reader.calls() };
 }
 
@@ -84,5 +98,8 @@ async function observeKernel(
   leases: readonly Lease[], status: RouteStatusRead, k: NonNullable<AuditOptions['kernel']> & { readonly config: NetworkConfig }, deadline: Deadline,
 ): Promise<KernelReport> {
   const where = k.netns ? `reading the kernel (network namespace ${k.netns})` : 'reading the kernel';
-  return await deadline.read('kernel', where, (signal) => auditKernel({ ...k, leases, status: status.statuses, signal }));
+  // As the agent does: statuses count only while the controller's heartbeat is fresh.
+  const hb = status.heartbeat;
+  const fresh = hb !== undefined && Date.now() - Date.parse(hb.observed) <= freshnessBoundMs(hb);
+  return await deadline.read('kernel', where, (signal) => auditKernel({ ...k, leases, status: fresh ? status.statuses : new Map(), signal }));
 }

@@ -5,7 +5,7 @@ import { countByKind, type Drift, type DriftItem, type DriftKind } from '../cont
 import type { ObservedTable } from '../controller/observe.ts';
 import { type RouteAction, type RoutePlan, leaseStatuses } from '../controller/planner.ts';
 import type { Lease } from '../lease/lease.ts';
-import type { RouteStatusRead } from '../lease/route-status.ts';
+import { type RouteStatusRead, freshnessBoundMs } from '../lease/route-status.ts';
 import type { InvalidLease } from '../lease/validate.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
 import { formatCidr, parseCidr } from '../net/cidr.ts';
@@ -40,6 +40,7 @@ export interface BuildInput {
 export function buildReport(input: BuildInput): AuditReport {
   const { snapshot, cloud, kernel } = input;
   const status = statusDisagreements({
+    now: Date.parse(input.generatedAt),
     published: input.published,
     leaseKeys: new Set(input.valid.map((l) => l.key)),
     // Leases that do not parse or did not pass the validator keep their status (the controller's fail static).
@@ -75,7 +76,7 @@ export function buildReport(input: BuildInput): AuditReport {
     sources: {
       leases: { ...input.store, revision: snapshot.revision },
       cloud: cloud ? { provider: cloud.provider, apiCalls: cloud.apiCalls } : null,
-      routeStatus: { entries: input.published.statuses.size + input.published.unreadable.size },
+      routeStatus: { entries: input.published.statuses.size + input.published.unreadable.size, heartbeat: input.published.heartbeat?.observed ?? null, fresh: heartbeatFresh(input) },
     },
     tables,
     subnets,
@@ -185,4 +186,9 @@ function tryCidr(text: string): ReturnType<typeof parseCidr> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function heartbeatFresh(input: BuildInput): boolean {
+  const hb = input.published.heartbeat;
+  return hb !== undefined && Date.parse(input.generatedAt) - Date.parse(hb.observed) <= freshnessBoundMs(hb);
 }

@@ -19,7 +19,7 @@ test('the view has the reader members only; capability guards find nothing to wr
   assert.equal(view.createRoute, undefined);
   // @ts-expect-error … and no deleteRoute
   assert.equal(view.deleteRoute, undefined);
-  assert.deepEqual(Object.keys(view).sort(), ['calls', 'capacity', 'listRoutes', 'provider', 'resolveHosts', 'tables']);
+  assert.deepEqual(Object.keys(view).sort(), ['calls', 'capacity', 'listRoutes', 'marksRoutes', 'provider', 'resolveHosts', 'tables']);
   assert.equal(canReplace(view) || canBatch(view) || canPrepareHosts(view), false);
   assert.ok(Object.isFrozen(view));
 });

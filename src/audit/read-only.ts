@@ -7,6 +7,7 @@ import type { RouteTableReader } from '../../providers/route-table.ts';
 export function readOnly(provider: RouteTableReader): RouteTableReader {
   return Object.freeze({
     provider: provider.provider,
+    marksRoutes: provider.marksRoutes,
     tables: (signal: AbortSignal) => provider.tables(signal),
     listRoutes: (table: string, signal: AbortSignal) => provider.listRoutes(table, signal),
     capacity: (table: string, signal: AbortSignal) => provider.capacity(table, signal),

@@ -20,7 +20,7 @@ export function errorReport(error: AuditError, generatedAt: string): AuditReport
       leases: 0, unreadableLeases: 0, invalidLeases: 0, leasesOk: 0, outOfDomain: 0, tables: 0, tablesWithDrift: 0,
       routes: NO_ROUTES, statusDisagreements: 0, kernel: null, problems: 0,
     },
-    sources: { leases: { store: '', prefix: '', revision: null }, cloud: null, routeStatus: { entries: 0 } },
+    sources: { leases: { store: '', prefix: '', revision: null }, cloud: null, routeStatus: { entries: 0, heartbeat: null, fresh: false } },
     tables: [],
     subnets: [],
     outOfDomain: [],

@@ -13,7 +13,7 @@ import { errorReport, renderJson } from './render-json.ts';
 import { renderTable } from './render-table.ts';
 import type { AuditReport, KernelReport } from './report.ts';
 import { summaryLine } from './summary.ts';
-import { decodeRouteStatuses } from '../lease/route-status.ts';
+import { HEARTBEAT_KEY, decodeRouteStatuses, encodeHeartbeat } from '../lease/route-status.ts';
 
 /** Lease n: subnet 10.244.n.0/24 (carrying past 255 into 10.245.…), host 192.168.0.n. */
 const net = (n: number): string => `10.${244 + (n >> 8)}.${n & 255}.0`;
@@ -52,7 +52,8 @@ function report(spec: Spec): AuditReport {
     generatedAt: '2026-01-01T00:00:00.000Z',
     store: { store: 'etcd http://127.0.0.1:2379', prefix: '/coreos.com/network' },
     snapshot,
-    published: decodeRouteStatuses(Object.entries(spec.published ?? {}).map(([k, v]) => [k, JSON.stringify(v)])),
+    // A controller that observed the tables just now: its statuses are fresh.
+    published: decodeRouteStatuses([...Object.entries(spec.published ?? {}).map(([k, v]) => [k, JSON.stringify(v)] as const), [HEARTBEAT_KEY, encodeHeartbeat({ observed: '2026-01-01T00:00:00.000Z', resyncSeconds: 60 })]]),
     cloud: spec.tables ? {
       provider: 'aws', tables, drift, apiCalls: { DescribeRouteTables: { ok: 3 } },
       plan: spec.plan ? planRoutes(drift, { trusted: true, budget: DEFAULT_BUDGET }) : undefined,
@@ -257,7 +258,7 @@ describe('JSON output (schemaVersion 1)', () => {
         assert.deepEqual(j.sources, {
           leases: { store: 'etcd http://127.0.0.1:2379', prefix: '/coreos.com/network', revision: 42 },
           cloud: { provider: 'aws', apiCalls: { DescribeRouteTables: { ok: 3 } } },
-          routeStatus: { entries: 1 },
+          routeStatus: { entries: 1, heartbeat: '2026-01-01T00:00:00.000Z', fresh: true },
         });
       },
     },

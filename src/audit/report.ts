@@ -79,7 +79,11 @@ export interface AuditSources {
   /** Null when the cloud was not audited (`--provider none` or no provider configured). */
   readonly cloud: { readonly provider: string; readonly apiCalls: Readonly<Record<string, Readonly<Record<string, number>>>> } | null;
   /** Whether the controller's route status was read (it is, whenever the lease store answers). */
-  readonly routeStatus: { readonly entries: number };
+  /**
+   * `heartbeat`: when the controller last observed the tables (null: never); `fresh`:
+   * whether agents trust the statuses now (route status is used only while fresh).
+   */
+  readonly routeStatus: { readonly entries: number; readonly heartbeat: string | null; readonly fresh: boolean };
 }
 
 export interface TableReport {
@@ -114,7 +118,7 @@ export interface SubnetReport {
   readonly problems: readonly string[];
 }
 
-export type StatusDisagreementKind = 'mismatch' | 'missing' | 'orphan' | 'unreadable';
+export type StatusDisagreementKind = 'mismatch' | 'missing' | 'orphan' | 'unreadable' | 'stale';
 
 export interface StatusDisagreement {
   readonly lease: string;

@@ -5,7 +5,7 @@ import { computeDrift } from '../controller/drift.ts';
 import type { JsonValue, Lease } from '../lease/lease.ts';
 import { testLease } from '../lease/testing.ts';
 import type { RouteEntry } from '../../providers/route-table.ts';
-import { decodeRouteStatuses } from '../lease/route-status.ts';
+import { HEARTBEAT_KEY, decodeRouteStatuses, encodeHeartbeat } from '../lease/route-status.ts';
 import { statusDisagreements } from './status.ts';
 
 const lease = (n: number): Lease => testLease({ subnet: `10.244.${n}.0/24`, publicIp: `192.168.0.${n}`, backendData: { RouteDomain: 'aws:vpc-1' }, revision: n });
@@ -121,3 +121,18 @@ for (const c of cases) {
     if (c.message) assert.match(got[0]!.message, c.message);
   });
 }
+
+test('statuses that say programmed while the controller\'s heartbeat is stale (or missing): one stale row', () => {
+  const programmed = JSON.stringify(status('programmed', { 'rtb-1': 'programmed' }));
+  const now = Date.parse('2026-01-01T00:10:00Z');
+  const read = (observed: string | undefined) => decodeRouteStatuses([
+    ['10.244.1.0-24', programmed],
+    ...(observed ? [[HEARTBEAT_KEY, encodeHeartbeat({ observed, resyncSeconds: 60 })] as [string, string]] : []),
+  ]);
+  const kinds = (observed: string | undefined) => statusDisagreements({
+    now, published: read(observed), leaseKeys: new Set(['10.244.1.0-24']), unreadableKeys: new Set(),
+  }).map((d) => [d.lease, d.kind]);
+  assert.deepEqual(kinds('2026-01-01T00:09:00Z'), [], 'observed 60 s ago: fresh (bound 125 s)');
+  assert.deepEqual(kinds('2026-01-01T00:07:00Z'), [[HEARTBEAT_KEY, 'stale']], 'observed 180 s ago');
+  assert.deepEqual(kinds(undefined), [[HEARTBEAT_KEY, 'stale']], 'no heartbeat at all');
+});

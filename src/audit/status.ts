@@ -3,10 +3,12 @@
 // that says `programmed` for a route that is not there blackholes a peer. Pure.
 import type { Drift, DriftKind } from '../controller/drift.ts';
 import { leaseStatuses } from '../controller/planner.ts';
-import type { PublishedRouteStatus, RouteState, RouteStatusRead } from '../lease/route-status.ts';
+import { HEARTBEAT_KEY, type PublishedRouteStatus, type RouteState, type RouteStatusRead, freshnessBoundMs } from '../lease/route-status.ts';
 import type { StatusDisagreement } from './report.ts';
 
 export interface StatusCheckInput {
+  /** Epoch ms of the audit, to judge the controller's heartbeat. */
+  readonly now?: number | undefined;
   readonly published: RouteStatusRead;
   /** Keys of the leases that parse, and of those that do not (the controller keeps their status: fail static). */
   readonly leaseKeys: ReadonlySet<string>;
@@ -32,7 +34,29 @@ export function statusDisagreements(input: StatusCheckInput): StatusDisagreement
     }
   }
   if (input.drift && computed) out.push(...tableDisagreements(input.drift, computed, input.published));
+  const stale = staleHeartbeat(input);
+  if (stale) out.push(stale);
   return out.sort((a, b) => cmp(a.lease, b.lease) || cmp(a.table ?? '', b.table ?? ''));
+}
+
+/**
+ * Statuses that say `programmed` while the controller's heartbeat is stale or
+ * missing: agents ignore them (kernel path for every peer), which is safe, but
+ * the VPC routes nobody checks any more. One row, under the heartbeat's key.
+ */
+function staleHeartbeat(input: StatusCheckInput): StatusDisagreement | undefined {
+  if (input.now === undefined) return undefined;
+  const programmed = [...input.published.statuses.values()].filter((s) => s.state === 'programmed').length;
+  if (programmed === 0) return undefined;
+  const hb = input.published.heartbeat;
+  const age = hb ? input.now - Date.parse(hb.observed) : undefined;
+  if (hb && age !== undefined && age <= freshnessBoundMs(hb)) return undefined;
+  return {
+    lease: HEARTBEAT_KEY, kind: 'stale', table: null, published: 'programmed', observed: null,
+    message: hb
+      ? `the controller last observed the tables ${Math.round((age ?? 0) / 1000)} s ago (statuses are trusted for ${freshnessBoundMs(hb) / 1000} s): agents ignore ${programmed} programmed status(es) and use the kernel path`
+      : `no controller heartbeat: agents ignore ${programmed} programmed status(es) and use the kernel path`,
+  };
 }
 
 function tableDisagreements(drift: Drift, computed: ReturnType<typeof leaseStatuses>, published: RouteStatusRead): StatusDisagreement[] {

@@ -13,6 +13,7 @@ import { BUDGET_FLAGS } from './controller.ts';
 import { ETCD_FLAGS, etcdStoreFromFlags } from './etcd-flags.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider, providerName } from './provider-flags.ts';
+import { EtcdLedger } from '../lease/etcd-ledger.ts';
 
 export const AUDIT_FLAGS = flagTable([
   ...ETCD_FLAGS,
@@ -69,6 +70,7 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
     const report = await audit({
       leases: store,
       config,
+      ledger: new EtcdLedger({ client, prefix: store.prefix, cluster: values['cluster-name'] }),
       store: { store: storeText, prefix: store.prefix },
       cloud,
       deadline: limits,

@@ -15,6 +15,7 @@ import { ETCD_FLAGS, etcdStoreFromFlags } from './etcd-flags.ts';
 import { ETCD_START_FLAGS, waitForEtcd } from './etcd-start.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider } from './provider-flags.ts';
+import { EtcdLedger } from '../lease/etcd-ledger.ts';
 
 /** The deletion budget; `tartan audit --plan` takes the same flags. */
 export const BUDGET_FLAGS = flagTable([
@@ -82,6 +83,7 @@ export async function runController(argv: readonly string[], root: AbortSignal):
     });
     const controller = new Controller({
       leases: store, config, provider, status: store, log, metrics, health,
+      ledger: new EtcdLedger({ client, prefix: store.prefix, cluster: values['cluster-name'] }),
       passTimeoutMs: values['pass-timeout'],
       budget: { percent: values['deletion-budget-percent'], min: values['deletion-budget-min'], force: values['force-deletions'] },
       resyncMs: values['resync-period'],

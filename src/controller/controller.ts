@@ -20,11 +20,24 @@ import { HostResolver } from './hosts.ts';
 import { observeTables, protectedDestinations } from './observe.ts';
 import { type DeletionBudget, type RoutePlan, planRoutes } from './planner.ts';
 import { StatusPublisher } from './status.ts';
+import type { OwnershipLedger } from '../lease/ledger.ts';
+import type { Lease } from '../lease/lease.ts';
+import type { Cidr } from '../net/cidr.ts';
+import type { NextHop } from '../../providers/route-table.ts';
+import { LedgerKeeper } from './ledger-keeper.ts';
+import { type Ownership, applyLedger, desiredNextHops } from './ownership.ts';
+import type { ObservedTable } from './observe.ts';
 
 export interface ControllerOptions {
   readonly leases: LeaseReader;
   /** The network config every lease is validated against (lease/validate.ts) before anything acts on it. */
   readonly config: NetworkConfig;
+  /**
+   * This cluster's ownership ledger. With it, a provider that cannot mark routes
+   * (AWS) owns only what the ledger records or what exactly matches a lease
+   * (adoption); without it (tests of other things), the provider's own rule stands.
+   */
+  readonly ledger?: OwnershipLedger | undefined;
   readonly provider: RouteTableWriter;
   readonly status: RouteStatusStore;
   readonly budget: DeletionBudget;
@@ -69,6 +82,8 @@ export class Controller {
   readonly #hosts: HostResolver;
   readonly #status: StatusPublisher;
   readonly #validator: LeaseValidator;
+  readonly #networks: readonly Cidr[];
+  readonly #ledger: LedgerKeeper | undefined;
   #lastPassEnd = Number.NEGATIVE_INFINITY;
   lastPass: PassResult | undefined;
 
@@ -77,6 +92,8 @@ export class Controller {
     this.#clock = opts.clock ?? realClock;
     this.#hosts = new HostResolver({ provider: opts.provider, clock: this.#clock, negativeTtlMs: opts.negativeResolveMs ?? 600_000, log: opts.log });
     this.#validator = new LeaseValidator({ config: opts.config });
+    this.#networks = [opts.config.ipv4?.network, opts.config.ipv6?.network].filter((n): n is Cidr => n !== undefined);
+    this.#ledger = opts.ledger ? new LedgerKeeper({ ledger: opts.ledger, clock: this.#clock }) : undefined;
     this.#status = new StatusPublisher({ store: opts.status, provider: opts.provider.provider, clock: this.#clock });
   }
 
@@ -155,12 +172,21 @@ export class Controller {
     const snapshot = await this.#o.leases.list(signal);
     const view = this.#validator.validate(snapshot.leases);
     for (const i of view.changed) this.#o.log.warn({ lease: i.key, reason: i.reason, would: i.would }, `invalid lease set aside: ${i.message}`);
-    const tables = await observeTables(this.#o.provider, signal);
-    const blackholed = tables.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
+    const listed = await observeTables(this.#o.provider, signal);
+    const observedAt = new Date(this.#clock.now()).toISOString();
+    const blackholed = listed.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
     const nextHops = await this.#hosts.resolve(view.valid.filter(wantsCloudRoute), blackholed, signal);
-    const drift = computeDrift({ leases: view.valid, nextHops, tables });
+    const ownership = await this.#ownership(listed, view.valid, nextHops, signal);
+    const tables = ownership?.tables ?? listed;
+    const drift = computeDrift({ leases: view.valid, nextHops, tables, networks: this.#networks });
     const plan = planRoutes(drift, { trusted: true, budget: this.#o.budget, protect: protectedDestinations(snapshot, view.invalid) });
+    if (ownership) await this.#ledger?.beforeActing(ownership, plan, signal);
+    // Mark programmed leases whose route went missing (hand-deleted, drift) not programmed before repairing them.
+    await this.#status.demote(plan.statuses, signal);
+    // Agents trust route status only while this heartbeat is fresh (route-status.ts).
+    await this.#o.status.writeHeartbeat({ observed: observedAt, resyncSeconds: this.#o.resyncMs / 1000, provider: this.#o.provider.provider }, signal);
     const results = await applyPlan({ provider: this.#o.provider, plan, concurrency: this.#o.concurrency ?? 16, signal, log: this.#o.log });
+    if (ownership) await this.#ledger?.afterActing(results, signal);
     // A write the cloud refused may name a host that is gone (terminated, released): look it up again next pass.
     this.#hosts.forget(results.flatMap((r) => (r.outcome === 'error' && r.action.op !== 'delete' ? [r.action.nextHop] : [])));
     const keep = new Set([...snapshot.skipped.map((s) => s.key), ...view.invalid.map((i) => i.key)]);
@@ -169,6 +195,14 @@ export class Controller {
     this.lastPass = pass;
     this.#record(pass, this.#clock.now() - started);
     return pass;
+  }
+
+  /** Ownership from the ledger (see ownership.ts); undefined without a ledger. */
+  async #ownership(listed: readonly ObservedTable[], leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>, signal: AbortSignal): Promise<Ownership | undefined> {
+    if (!this.#ledger) return undefined;
+    const ledger = await this.#ledger.list(signal);
+    const desired = desiredNextHops(leases, nextHops);
+    return applyLedger({ tables: listed, ledger, desired, marks: this.#o.provider.marksRoutes !== false, now: this.#ledger.now() });
   }
 
   #record(pass: PassResult, ms: number): void {

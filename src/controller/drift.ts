@@ -3,7 +3,7 @@
 // tables in, one drift item per (table, destination) out.
 import { wantsCloudRoute } from '../lease/hybrid.ts';
 import type { Lease } from '../lease/lease.ts';
-import { contains, formatCidr, parseCidr } from '../net/cidr.ts';
+import { type Cidr, contains, formatCidr, overlaps, parseCidr, size } from '../net/cidr.ts';
 import { type NextHop, type RouteEntry, type RouteListing, type TableCapacity, routesTo } from '../../providers/route-table.ts';
 
 export type DriftKind =
@@ -24,6 +24,18 @@ export interface DriftItem {
   readonly want?: NextHop | undefined;
   /** The route as observed (owned or foreign). */
   readonly have?: RouteEntry | undefined;
+  /**
+   * Routes tartan does not own that take traffic of this lease's subnet from its
+   * route: more specific ones inside it, the same destination, or (while its own is
+   * missing) a wider one. The lease's status is `conflict` while any is there.
+   */
+  readonly shadowedBy?: readonly Shadow[] | undefined;
+}
+
+export interface Shadow {
+  readonly route: RouteEntry;
+  /** The share of the lease's addresses the route takes, 0 < share ≤ 1. */
+  readonly share: number;
 }
 
 export interface TableObservation {
@@ -43,6 +55,12 @@ export interface DriftInput {
   /** Next hops by lease PublicIP; a lease whose host is absent is outside this route domain. */
   readonly nextHops: ReadonlyMap<string, NextHop>;
   readonly tables: readonly TableObservation[];
+  /**
+   * The cluster's Network(s): a foreign route inside one that takes nothing from a
+   * lease is still reported, as a conflict without a lease (made by hand, or by
+   * another controller). Without them, only routes that touch a lease are reported.
+   */
+  readonly networks?: readonly Cidr[] | undefined;
 }
 
 export interface Drift {
@@ -58,22 +76,25 @@ export function computeDrift(input: DriftInput): Drift {
   const routed = (l: Lease): boolean => wantsCloudRoute(l) && input.nextHops.has(l.attrs.publicIp);
   const inDomain = input.leases.filter(routed);
   const outOfDomain = input.leases.filter((l) => !routed(l)).map((l) => l.key).sort();
-  return { tables: input.tables.map((t) => tableDrift(t, inDomain, input.nextHops)), outOfDomain };
+  return { tables: input.tables.map((t) => tableDrift(t, inDomain, input.nextHops, input.networks ?? [])), outOfDomain };
 }
 
-function tableDrift(obs: TableObservation, leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>): TableDrift {
+function tableDrift(obs: TableObservation, leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>, networks: readonly Cidr[]): TableDrift {
   const owned = new Map(obs.listing.owned.map((r) => [r.destination, r]));
+  const foreign = obs.listing.foreign.map((route) => ({ route, cidr: parseCidr(route.destination, 'foreign route', { allowHostBits: true }) }));
   const items: DriftItem[] = [];
   let free = Math.max(0, obs.capacity.quota - obs.capacity.used);
   const wanted = new Set<string>();
   for (const lease of byPlace(leases, owned)) {
     const destination = formatCidr(lease.subnet);
     const want = nextHops.get(lease.attrs.publicIp);
-    const base = { table: obs.table, destination, leaseKey: lease.key, want };
-    wanted.add(destination);
-    const foreign = obs.listing.foreign.find((r) => coversSame(r.destination, destination));
     const have = owned.get(destination);
-    if (foreign && !have) items.push({ ...base, kind: 'conflict', have: foreign });
+    // A wider foreign route only takes the subnet while tartan's own cannot be there (a full table).
+    const { exact, shadows } = shadowsOf(lease.subnet, foreign, have !== undefined || free > 0);
+    const base = { table: obs.table, destination, leaseKey: lease.key, want, ...(shadows.length > 0 ? { shadowedBy: shadows } : {}) };
+    wanted.add(destination);
+    // The same destination held by a foreign route: tartan cannot have its own there.
+    if (exact && !have) items.push({ ...base, kind: 'conflict', have: exact });
     else if (!have) {
       items.push({ ...base, kind: free > 0 ? 'missing' : 'overflow' });
       if (free > 0) free--;
@@ -84,7 +105,35 @@ function tableDrift(obs: TableObservation, leases: readonly Lease[], nextHops: R
   for (const route of obs.listing.owned) {
     if (!wanted.has(route.destination)) items.push({ table: obs.table, destination: route.destination, kind: 'stale', have: route });
   }
+  const reported = new Set(items.flatMap((i) => [...(i.kind === 'conflict' && i.have ? [i.have] : []), ...(i.shadowedBy ?? []).map((s) => s.route)]));
+  for (const f of foreign) {
+    if (!reported.has(f.route) && networks.some((n) => contains(n, f.cidr))) items.push({ table: obs.table, destination: f.route.destination, kind: 'conflict', have: f.route });
+  }
   return { table: obs.table, capacity: obs.capacity, items };
+}
+
+/**
+ * Foreign routes that take traffic of `subnet` from tartan's route for it, whatever
+ * order they appeared in: more specific ones inside it (each its share), one with
+ * the same destination (all of it), and, while tartan's own cannot be created (the
+ * table is full), a wider one (all of it: the VPC sends the subnet there). A wider
+ * route beside tartan's own loses by longest prefix and takes nothing.
+ */
+function shadowsOf(subnet: Cidr, foreign: readonly { route: RouteEntry; cidr: Cidr }[], ownThere: boolean): { exact?: RouteEntry; shadows: Shadow[] } {
+  let exact: RouteEntry | undefined;
+  const shadows: Shadow[] = [];
+  for (const f of foreign) {
+    if (!overlaps(f.cidr, subnet)) continue;
+    if (f.cidr.prefix === subnet.prefix) {
+      exact ??= f.route;
+      shadows.push({ route: f.route, share: 1 });
+    } else if (f.cidr.prefix > subnet.prefix) {
+      shadows.push({ route: f.route, share: Number(size(f.cidr)) / Number(size(subnet)) });
+    } else if (!ownThere) {
+      shadows.push({ route: f.route, share: 1 });
+    }
+  }
+  return { exact, shadows };
 }
 
 /**
@@ -98,15 +147,6 @@ function byPlace(leases: readonly Lease[], owned: ReadonlyMap<string, RouteEntry
     rank(a) - rank(b) ||
     (a.createdRevision ?? Number.MAX_SAFE_INTEGER) - (b.createdRevision ?? Number.MAX_SAFE_INTEGER) ||
     (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-/**
- * A foreign route conflicts when it is the lease's subnet or more specific inside
- * it: it would win by longest prefix. A wider foreign route (a VPN for the whole
- * Network) loses to ours and is no conflict.
- */
-function coversSame(foreign: string, destination: string): boolean {
-  return contains(parseCidr(destination, 'destination'), parseCidr(foreign, 'foreign route', { allowHostBits: true }));
 }
 
 export function countByKind(drift: Drift): Record<DriftKind, number> {

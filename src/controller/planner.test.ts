@@ -51,7 +51,21 @@ const cases: Case[] = [
   { description: 'lease gone → its route deleted', leases: [], nextHops: hops(), tables: [table([route(1)])], want: ['delete 10.244.1.0/24'] },
   { description: 'fail static: untrusted lease view → no deletion, held', leases: [], nextHops: hops(), tables: [table([route(1)])], trusted: false, want: [], held: 1 },
   { description: 'foreign route on the subnet → conflict, untouched', leases: [lease(1)], nextHops: hops(1), tables: [table([], { foreign: [route(1, { owned: false, nextHop: hop(7) })] })], want: [], states: { '10.244.1.0-24': 'conflict' } },
-  { description: 'more specific foreign route inside the subnet → conflict', leases: [lease(1)], nextHops: hops(1), tables: [table([], { foreign: [route(1, { destination: '10.244.1.128/25', owned: false })] })], want: [], states: { '10.244.1.0-24': 'conflict' } },
+  {
+    description: 'more specific foreign route inside the subnet, before tartan\'s → tartan still creates its own, the lease is conflict',
+    leases: [lease(1)], nextHops: hops(1), tables: [table([], { foreign: [route(1, { destination: '10.244.1.128/25', owned: false })] })],
+    want: ['create 10.244.1.0/24 → i-1'], states: { '10.244.1.0-24': 'conflict' },
+  },
+  {
+    description: 'the same foreign /25 appearing after tartan\'s /24 → the same: /24 kept, the lease is conflict',
+    leases: [lease(1)], nextHops: hops(1), tables: [table([route(1)], { foreign: [route(1, { destination: '10.244.1.128/25', owned: false })] })],
+    want: [], states: { '10.244.1.0-24': 'conflict' },
+  },
+  {
+    description: 'a wider foreign route where the table is full → it takes the subnet: conflict, not overflow',
+    leases: [lease(1)], nextHops: hops(1), tables: [table([], { quota: 1, used: 1, foreign: [route(1, { destination: '10.244.0.0/16', owned: false })] })],
+    want: [], states: { '10.244.1.0-24': 'conflict' },
+  },
   { description: 'wider foreign route (whole Network) → no conflict', leases: [lease(1)], nextHops: hops(1), tables: [table([], { foreign: [route(1, { destination: '10.244.0.0/16', owned: false })] })], want: ['create 10.244.1.0/24 → i-1'] },
   { description: 'a foreign route is never deleted even with no lease', leases: [], nextHops: hops(), tables: [table([], { foreign: [route(1, { owned: false })] })], want: [] },
   {

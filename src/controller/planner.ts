@@ -111,19 +111,31 @@ const TABLE_STATE: Record<DriftKind, RouteState | undefined> = {
 
 /** One status per lease in the route domain, across every managed table. */
 export function leaseStatuses(drift: Drift): Map<string, RouteStatus> {
-  const perLease = new Map<string, Record<string, RouteState>>();
+  const perLease = new Map<string, { tables: Record<string, RouteState>; shadows: string[] }>();
   for (const table of drift.tables) {
     for (const item of table.items) {
-      const state = TABLE_STATE[item.kind];
+      const shadowed = (item.shadowedBy?.length ?? 0) > 0;
+      const state = shadowed ? 'conflict' : TABLE_STATE[item.kind];
       if (!item.leaseKey || !state) continue;
-      const tables = perLease.get(item.leaseKey) ?? {};
-      tables[table.table] = state;
-      perLease.set(item.leaseKey, tables);
+      const entry = perLease.get(item.leaseKey) ?? { tables: {}, shadows: [] };
+      entry.tables[table.table] = state;
+      for (const s of item.shadowedBy ?? []) entry.shadows.push(`${s.route.destination} → ${targetText(s.route)} takes ${percent(s.share)} of it in ${table.table}`);
+      perLease.set(item.leaseKey, entry);
     }
   }
   const out = new Map<string, RouteStatus>();
-  for (const [key, tables] of perLease) out.set(key, { state: worstRouteState(Object.values(tables)), tables, reason: reasonFor(tables) });
+  for (const [key, { tables, shadows }] of perLease) {
+    out.set(key, { state: worstRouteState(Object.values(tables)), tables, reason: shadows.length > 0 ? `a route tartan does not own: ${shadows.join('; ')}` : reasonFor(tables) });
+  }
   return out;
+}
+
+function targetText(route: RouteEntry): string {
+  return route.nextHop ? route.nextHop.id : 'a target that is not an instance (gateway, peering, …)';
+}
+
+function percent(share: number): string {
+  return `${Math.round(Math.min(1, share) * 1000) / 10}%`;
 }
 
 function reasonFor(tables: Record<string, RouteState>): string | undefined {

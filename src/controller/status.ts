@@ -56,6 +56,24 @@ export class StatusPublisher {
     for (const key of deletes) written.delete(key);
   }
 
+  /**
+   * Before acting: a lease whose published status says `programmed` but whose
+   * route this pass found missing, moved or shadowed is written with its new
+   * state now, so agents leave the VPC path before the controller starts repairing.
+   */
+  async demote(statuses: ReadonlyMap<string, RouteStatus>, signal: AbortSignal): Promise<void> {
+    const written = (this.#written ??= await this.#load(signal));
+    const updated = new Date(this.#clock.now()).toISOString();
+    const puts = new Map<string, PublishedRouteStatus>();
+    for (const [key, status] of statuses) {
+      const before = written.get(key);
+      if (before?.state === 'programmed' && status.state !== 'programmed') puts.set(key, { ...status, provider: this.#o.provider, updated });
+    }
+    if (puts.size === 0) return;
+    await this.#o.store.writeRouteStatuses(puts, [], signal);
+    for (const [key, status] of puts) written.set(key, status);
+  }
+
   async #load(signal: AbortSignal): Promise<Map<string, RouteStatus | undefined>> {
     const read = await this.#o.store.listRouteStatus(signal);
     const out = new Map<string, RouteStatus | undefined>(read.statuses);
@@ -76,7 +94,9 @@ export function applyResults(statuses: ReadonlyMap<string, RouteStatus>, results
     if (r.action.op === 'delete') continue;
     const key = r.action.leaseKey;
     const prev = out.get(key);
-    const state: RouteState = r.outcome === 'done' ? 'programmed' : r.outcome;
+    // Done, but a foreign route takes part of the subnet (planned `conflict`): still conflict.
+    const planned = prev?.tables[r.action.table];
+    const state: RouteState = r.outcome === 'done' ? (planned === 'conflict' ? 'conflict' : 'programmed') : r.outcome;
     const tables = { ...(prev?.tables ?? {}), [r.action.table]: state };
     const reason = r.outcome === 'done' ? prev?.reason : `${r.action.op} in ${r.action.table}: ${errorMessage(r.error)}`;
     out.set(key, { state: worstRouteState(Object.values(tables)), tables, reason });

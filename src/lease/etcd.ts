@@ -16,7 +16,9 @@ import {
 import { watchPrefix } from './etcd-watch.ts';
 import { type EtcdTrust, EtcdDeadlineError, etcdCall } from './etcd-call.ts';
 import { etcdClientSettings } from './etcd-client.ts';
-import { type PublishedRouteStatus, type RouteStatusRead, decodeRouteStatuses, encodeRouteStatus } from './route-status.ts';
+import {
+  HEARTBEAT_KEY, type PublishedRouteStatus, type RouteStatusHeartbeat, type RouteStatusRead, decodeRouteStatuses, encodeHeartbeat, encodeRouteStatus,
+} from './route-status.ts';
 
 export const DEFAULT_PREFIX = '/coreos.com/network';
 export const DEFAULT_LEASE_TTL_SECONDS = 24 * 60 * 60;
@@ -41,7 +43,7 @@ export interface EtcdLeaseStoreOptions {
 
 /** An abandoned request (deadline, abort) may still have been applied by etcd. */
 function outcomeUnknown(err: unknown, signal: AbortSignal): boolean {
-  return err instanceof EtcdDeadlineError || signal.aborted || (err instanceof Error && /DeadlineExceeded|Cancelled/.test(err.name));
+  return err instanceof EtcdDeadlineError || signal.aborted || (err instanceof Error && /DeadlineExceeded|Cancelled/.test(err.constructor.name));
 }
 
 export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSource, RouteStatusStore {
@@ -261,12 +263,21 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
         }
         for (const ev of raw) {
           const key = ev.kv.key.toString('utf8').slice(this.routesPrefix.length);
+          if (key === HEARTBEAT_KEY) {
+            opts.onHeartbeat?.(ev.type === 'delete' ? undefined : decodeRouteStatuses([[key, ev.kv.value.toString('utf8')]]).heartbeat);
+            continue;
+          }
           // A value that does not decode reads as "not programmed": the agent keeps the kernel path.
           const status = ev.type === 'delete' ? undefined : decodeRouteStatuses([[key, ev.kv.value.toString('utf8')]]).statuses.get(key);
           opts.onChange(key, status);
         }
       },
     });
+  }
+
+  async writeHeartbeat(heartbeat: RouteStatusHeartbeat, signal: AbortSignal): Promise<void> {
+    const key = this.routesPrefix + HEARTBEAT_KEY;
+    await this.#call('put', `write ${key}`, signal, () => this.#client.put(key).value(encodeHeartbeat(heartbeat)).exec());
   }
 
   async putRouteStatus(key: string, status: PublishedRouteStatus, signal: AbortSignal): Promise<void> {

@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidInputError } from '../errors.ts';
 import {
-  ROUTE_STATES, decodeRouteStatus, decodeRouteStatuses, encodeRouteStatus, isProgrammed, sameRouteStatus, worstRouteState,
+  HEARTBEAT_KEY, ROUTE_STATES, decodeHeartbeat, decodeRouteStatus, decodeRouteStatuses, encodeHeartbeat, encodeRouteStatus, freshnessBoundMs, isProgrammed,
+  sameRouteStatus, worstRouteState,
 } from './route-status.ts';
 
 const KEY = '10.244.3.0-24';
@@ -67,6 +68,18 @@ describe('route status codec', () => {
     assert.ok(sameRouteStatus(a, { state: 'programmed', tables: { b: 'programmed', a: 'programmed' } }));
     assert.ok(!sameRouteStatus(a, { state: 'programmed', tables: { a: 'programmed' } }));
     assert.ok(!sameRouteStatus(a, { ...a, reason: 'x' }));
+  });
+
+  test('the controller\'s heartbeat sits beside the statuses, is read apart, and bounds their freshness', () => {
+    const hb = { observed: '2026-12-07T12:00:00.000Z', resyncSeconds: 60, provider: 'aws' };
+    assert.deepEqual(decodeHeartbeat(encodeHeartbeat(hb)), hb);
+    const read = decodeRouteStatuses([[KEY, '{"state":"programmed","tables":{}}'], [HEARTBEAT_KEY, encodeHeartbeat(hb)]]);
+    assert.deepEqual([...read.statuses.keys()], [KEY]);
+    assert.equal(read.unreadable.size, 0);
+    assert.deepEqual(read.heartbeat, hb);
+    assert.equal(freshnessBoundMs(hb), 125_000);
+    assert.throws(() => decodeHeartbeat('{"observed":"soon","resyncSeconds":60}'), /heartbeat\.observed/);
+    assert.throws(() => decodeHeartbeat('{"observed":"2026-12-07T12:00:00Z","resyncSeconds":0}'), /heartbeat\.resyncSeconds/);
   });
 
   test('worst state and programmed', () => {

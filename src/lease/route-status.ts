@@ -103,22 +103,69 @@ export function worstRouteState(states: readonly RouteState[]): RouteState {
   return PRIORITY.find((p) => states.includes(p)) ?? 'pending';
 }
 
+/**
+ * The controller's heartbeat beside the statuses (key `heartbeat`, which is no
+ * subnet key): when it last observed the route tables, and its resync period.
+ * Route status is only trusted while the heartbeat is fresh — younger than twice
+ * the resync period plus 5 s — so a controller that stopped (or a route deleted
+ * while it was away) never leaves agents on a VPC path nobody checks.
+ */
+export interface RouteStatusHeartbeat {
+  /** ISO 8601: when the controller last listed every managed table. */
+  readonly observed: string;
+  readonly resyncSeconds: number;
+  readonly provider?: string | undefined;
+}
+
+export const HEARTBEAT_KEY = 'heartbeat';
+
+/** How long after `observed` a heartbeat still vouches for the statuses. */
+export function freshnessBoundMs(hb: Pick<RouteStatusHeartbeat, 'resyncSeconds'>): number {
+  return (2 * hb.resyncSeconds + 5) * 1000;
+}
+
+export function encodeHeartbeat(hb: RouteStatusHeartbeat): string {
+  return JSON.stringify({ observed: hb.observed, resyncSeconds: hb.resyncSeconds, ...(hb.provider !== undefined ? { provider: hb.provider } : {}) });
+}
+
+export function decodeHeartbeat(text: string): RouteStatusHeartbeat {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`route status ${HEARTBEAT_KEY}`, text, 'value is not JSON', { cause: err });
+  }
+  const o = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const observed = optionalTime(o.observed, `route status ${HEARTBEAT_KEY}.observed`);
+  if (observed === undefined) throw new InvalidInputError(`route status ${HEARTBEAT_KEY}.observed`, o.observed, 'must be an ISO 8601 time');
+  const resync = o.resyncSeconds;
+  if (typeof resync !== 'number' || !(resync > 0)) throw new InvalidInputError(`route status ${HEARTBEAT_KEY}.resyncSeconds`, resync, 'must be a positive number');
+  return { observed, resyncSeconds: resync, provider: optionalString(o.provider, `route status ${HEARTBEAT_KEY}.provider`) };
+}
+
 /** What a store read of every status gives: the values that decode, and the ones that do not (never fatal). */
 export interface RouteStatusRead {
   readonly statuses: ReadonlyMap<string, PublishedRouteStatus>;
   readonly unreadable: ReadonlyMap<string, InvalidInputError>;
+  /** The controller's heartbeat, when there is one that decodes. */
+  readonly heartbeat?: RouteStatusHeartbeat | undefined;
 }
 
 /** Decodes a whole listing, keeping the ones that fail apart with their error. */
 export function decodeRouteStatuses(entries: Iterable<readonly [string, string]>): RouteStatusRead {
   const statuses = new Map<string, PublishedRouteStatus>();
   const unreadable = new Map<string, InvalidInputError>();
+  let heartbeat: RouteStatusHeartbeat | undefined;
   for (const [key, text] of entries) {
     try {
+      if (key === HEARTBEAT_KEY) {
+        heartbeat = decodeHeartbeat(text);
+        continue;
+      }
       statuses.set(key, decodeRouteStatus(key, text));
     } catch (err) {
       unreadable.set(key, err as InvalidInputError);
     }
   }
-  return { statuses, unreadable };
+  return { statuses, unreadable, heartbeat };
 }

@@ -4,7 +4,7 @@
 import type { NetworkConfig } from '../config/network.ts';
 import type { Cidr } from '../net/cidr.ts';
 import type { Lease, LeaseAttrs } from './lease.ts';
-import type { PublishedRouteStatus, RouteStatusRead } from './route-status.ts';
+import type { PublishedRouteStatus, RouteStatusHeartbeat, RouteStatusRead } from './route-status.ts';
 
 export interface SkippedLease {
   readonly key: string;
@@ -64,6 +64,8 @@ export interface RouteStatusStore {
   putRouteStatus(key: string, status: PublishedRouteStatus, signal: AbortSignal): Promise<void>;
   /** Many puts and deletes in few requests (each a transaction of up to ROUTE_STATUS_BATCH). */
   writeRouteStatuses(puts: ReadonlyMap<string, PublishedRouteStatus>, deletes: readonly string[], signal: AbortSignal): Promise<void>;
+  /** The controller's heartbeat beside the statuses (see RouteStatusHeartbeat). */
+  writeHeartbeat(heartbeat: RouteStatusHeartbeat, signal: AbortSignal): Promise<void>;
 }
 
 /** Operations per etcd transaction when writing route statuses (etcd allows 128 by default, --max-txn-ops). */
@@ -78,6 +80,8 @@ export interface RouteStatusWatchOptions {
   readonly signal: AbortSignal;
   /** One status changed; `undefined` when it was deleted or its new value does not decode (not programmed). */
   readonly onChange: (key: string, status: PublishedRouteStatus | undefined) => void;
+  /** The controller wrote its heartbeat (undefined: deleted or does not decode). */
+  readonly onHeartbeat?: ((heartbeat: RouteStatusHeartbeat | undefined) => void) | undefined;
   /** The watch could not resume (compaction): here are all statuses again. */
   readonly onResync: (read: RouteStatusRead) => void;
 }

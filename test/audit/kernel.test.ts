@@ -77,6 +77,7 @@ describe('audit --kernel (network namespace)', { skip }, () => {
     const leases = (await store.list(signal)).leases.map((l) => (l.key === '10.1.1.0-24' ? l : withDomain(l)));
     const hybrid = await seedStore(client, leases.map((l, n) => ({ n, key: l.key, publicIp: l.attrs.publicIp, backendData: l.attrs.backendData })), { Type: 'vxlan' }, NETWORK);
     await hybrid.putRouteStatus('10.1.0.0-24', { state: 'programmed', tables: { 'rtb-1': 'programmed' } }, signal);
+    await hybrid.writeHeartbeat({ observed: new Date().toISOString(), resyncSeconds: 60 }, signal);
     const { json } = await runAudit(hybrid, undefined, { plan: undefined, config, kernel: { netns: host!.ns } });
     assert.equal(json.kernel?.routeDomain, 'aws:vpc-0abc');
     assert.deepEqual([json.kernel?.peers, json.kernel?.cloudRoutedPeers], [1, 1]);

@@ -39,7 +39,10 @@ export async function seedStore(
 
 /** The controller's status value for a lease, as the StatusPublisher writes it. */
 export async function putStatus(store: EtcdLeaseStore, n: number, state: RouteState, tables: Record<string, RouteState>): Promise<void> {
-  await store.putRouteStatus(key(n), { state, tables, provider: 'test', updated: new Date().toISOString() }, new AbortController().signal);
+  const signal = new AbortController().signal;
+  await store.putRouteStatus(key(n), { state, tables, provider: 'test', updated: new Date().toISOString() }, signal);
+  // A controller that just observed the tables: its statuses are fresh.
+  await store.writeHeartbeat({ observed: new Date().toISOString(), resyncSeconds: 60, provider: 'test' }, signal);
 }
 
 export interface Audited {

@@ -8,7 +8,10 @@
 //   agents only → everyone on the kernel fallback;
 //   controller starts under 50 pings/s → the cloud pair switches to the VPC, no loss;
 //   the full matrix and who uses which path; the flannel host stays on vxlan;
-//   controller stopped → nothing changes; a cloud host joins → reached over vxlan.
+//   controller stopped and a VPC route deleted by hand → back on vxlan within the
+//   freshness bound; controller back → repaired, VPC again without loss;
+//   controller stopped → nothing changes at once; a cloud host joins → reached over
+//   vxlan, and once the status is stale every pair is on the kernel path.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isProgrammed } from '../../src/lease/route-status.ts';
@@ -121,6 +124,33 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
     }
   });
 
+  it('controller gone and a VPC route deleted by hand: back on vxlan within the freshness bound; controller back: repaired, VPC again, no loss', async () => {
+    await world.cluster.stopController();
+    const stoppedAt = Date.now();
+    await world.vpc.admin.removeRoute({ routeTableId: world.vpc.routeTableId, destination: formatCidr(c2.subnet) });
+    await world.vpc.sync();
+    // c2's status still says programmed, but nobody vouches for it: within twice the
+    // controller's resync (2 s) + 5 s, plus one agent resync (1 s), every peer is on the kernel path.
+    await settle(running, new Set());
+    const tookMs = Date.now() - stoppedAt;
+    assert.ok(tookMs <= 2 * 2000 + 5000 + 1000 + 3000, `fell back after ${tookMs} ms`);
+    assert.equal((await ping(c1.pods[0]!.ns, c2.pods[0]!.ip, { count: 2 })).received, 2, 'c1 reaches c2 over vxlan');
+    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
+    let results: SequenceResult[];
+    try {
+      world.cluster.startController();
+      await settle(running, new Set([c1, c2]));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      results = await Promise.all(streams.map((s) => s.stop()));
+    }
+    assert.ok((await world.vpc.tableRoutes()).some((r) => r.destination === formatCidr(c2.subnet)), 'the controller repaired the route');
+    for (const r of results) {
+      assert.deepEqual(r.missing, [], r.output.slice(-600));
+      assert.ok(r.answered >= 25, `only ${r.answered} replies`);
+    }
+  });
+
   it('with the controller stopped nothing changes and every pod still reaches every other pod', async () => {
     const statuses = await Promise.all(running.map((h) => world.cluster.routeStatus(h)));
     const table = await world.vpc.tableRoutes();
@@ -144,10 +174,11 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
     await settle(running, new Set([c1, c2]));
   });
 
-  it('a cloud host that joins while no controller runs is reached over vxlan (and reaches the routed hosts through the VPC)', async () => {
+  it('a cloud host that joins while no controller runs is reached over vxlan; once the route status is stale every pair is', async () => {
     await world.cluster.startAgent(late);
     running = [...running, late];
-    await settle(running, new Set([c1, c2]));
+    // Nobody vouches for the VPC routes any more (the heartbeat is older than its bound): the kernel path everywhere.
+    await settle(running, new Set());
     assert.equal(await world.cluster.routeStatus(late), undefined);
     assert.deepEqual(failures(await pingMatrix(world.lab, { pods: podsOf(running), count: 2 })), []);
   });

@@ -13,6 +13,8 @@ export interface ControllerMetrics {
   readonly lastSuccess: Gauge;
   readonly heldDeletions: Gauge;
   readonly invalidLeases: Gauge<'reason'>;
+  /** Route tables the selector found in the last pass (0: the controller manages nothing, and says so). */
+  readonly managedTables: Gauge;
 }
 
 export interface AgentMetrics {
@@ -60,6 +62,7 @@ export function createControllerMetrics(apiCalls: () => ApiCallCounts): Controll
     lastSuccess: new Gauge({ name: 'tartan_controller_last_success_timestamp_seconds', help: 'End of the last successful pass', registers: [registry] }),
     heldDeletions: new Gauge({ name: 'tartan_controller_held_deletions', help: 'Deletions held back by fail-static or the budget in the last pass', registers: [registry] }),
     invalidLeases: invalidLeasesGauge(registry),
+    managedTables: new Gauge({ name: 'tartan_managed_route_tables', help: 'Route tables the controller found by its selector in the last pass', registers: [registry] }),
   };
   new Gauge({
     name: 'tartan_cloud_api_calls_total', help: 'Cloud API calls by operation and result',

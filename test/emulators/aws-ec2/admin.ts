@@ -29,6 +29,8 @@ export interface EmulatorAdmin {
   /** A route tartan did not make (by hand, to a gateway, propagated…); replaces one with the same destination. */
   seedRoute(s: SeedRoute & { routeTableId: string }): Promise<void>;
   removeRoute(s: { routeTableId: string; destination: string }): Promise<void>;
+  /** Adds or overwrites tags on a table, as CreateTags would (an operator fixing a tag). */
+  tagRouteTable(s: { routeTableId: string; tags: Record<string, string> }): Promise<void>;
   terminateInstance(s: { instanceId: string }): Promise<void>;
   setQuota(s: { routeTableId: string; quota: number }): Promise<void>;
   /** Caps every describe page at `max` items (EC2 pages at MaxResults; this forces small pages). */
@@ -67,6 +69,7 @@ export function createAdmin(parts: AdminParts): EmulatorAdmin {
       const i = t.routes.findIndex((r) => r.destination === destination);
       if (i >= 0) t.routes.splice(i, 1);
     },
+    tagRouteTable: async ({ routeTableId, tags }) => parts.model().tagTable(routeTableId, tags),
     terminateInstance: async ({ instanceId }) => parts.model().terminate(instanceId),
     setQuota: async ({ routeTableId, quota }) => { parts.model().table(routeTableId).quota = quota; },
     setPageSizeCap: async ({ max }) => parts.setPageCap(max),

@@ -128,6 +128,12 @@ export class Ec2Model {
     return table;
   }
 
+  /** Adds or overwrites tags on a table (EC2 CreateTags). */
+  tagTable(tableId: string, tags: Record<string, string>): void {
+    const table = this.table(tableId);
+    this.tables.set(tableId, { ...table, tags: new Map([...table.tags, ...Object.entries(tags)]) });
+  }
+
   /** A route made outside tartan: by hand (origin CreateRoute), to a gateway, propagated, … */
   seedRoute(tableId: string, r: SeedRoute): void {
     const table = this.table(tableId);

@@ -10,6 +10,7 @@ import type { NetworkConfig } from '../config/network.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Clock } from '../util/time.ts';
 import type { ExternalInterface } from '../net/interfaces.ts';
+import type { Registry } from 'prom-client';
 
 export type { ExternalInterface } from '../net/interfaces.ts';
 
@@ -27,6 +28,8 @@ export interface BackendContext {
   /** Program the kernel inside this named network namespace (tests, lab, bench); production: undefined. */
   readonly netns?: string | undefined;
   readonly clock?: Clock | undefined;
+  /** The agent's metrics registry, for a backend with its own counters (udp: its data path). */
+  readonly registry?: Registry | undefined;
 }
 
 export interface ReconcileOptions {

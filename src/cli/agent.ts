@@ -98,7 +98,7 @@ export async function runAgent(argv: readonly string[], root: AbortSignal): Prom
     }
     const underlay = await connectedNetworks(iface.name);
     assertNetworkClearOfUnderlay(config, underlay, iface.name);
-    const backend = factory({ network: mode.kernelConfig, iface, log });
+    const backend = factory({ network: mode.kernelConfig, iface, log, registry: metrics.registry });
     const agent = new Agent({
       store, config, iface, backend, log, underlay, metrics, health,
       leaseWrittenAgoMs: (key) => leaseWrittenAgoMs(client, `${store.subnetsPrefix}${key}`),

@@ -4,10 +4,13 @@ import { InvalidInputError } from '../../errors.ts';
 import type { BackendFactory } from '../backend.ts';
 import { createHostGwBackend } from './host-gw.ts';
 import { createVxlanBackend } from './vxlan.ts';
+import { createUdpBackend } from './udp/udp.ts';
 
 export const backendFactories: ReadonlyMap<string, BackendFactory> = new Map<string, BackendFactory>([
   ['vxlan', createVxlanBackend],
   ['host-gw', createHostGwBackend],
+  // Needs the TUN addon (npm ci builds it where a compiler is): the factory says what is missing.
+  ['udp', createUdpBackend],
 ]);
 
 /** The factory for a network config's Backend.Type (already lower-cased by the config parser). */
@@ -19,7 +22,7 @@ export function backendFactory(type: string): BackendFactory {
   return factory;
 }
 
-export { createHostGwBackend, createVxlanBackend };
+export { createHostGwBackend, createUdpBackend, createVxlanBackend };
 export { hostGwPeerObjects } from './host-gw-peer.ts';
 export { vxlanPeerObjects } from './vxlan-peer.ts';
 export { KernelApplyError } from '../../kernel/index.ts';

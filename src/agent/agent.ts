@@ -221,6 +221,7 @@ export class Agent {
       this.#statusFresh = fresh;
     }
     this.state.routeStatusFresh = fresh;
+    this.#opts.metrics?.routeStatusFresh.set(fresh ? 1 : 0);
     return fresh ? this.#status : NO_STATUS;
   }
 

@@ -22,6 +22,8 @@ export interface AgentMetrics {
   readonly invalidLeases: Gauge<'reason'>;
   /** Kernel changes refused (or waiting out their backoff) after the last sync: a warning, never a liveness failure. */
   readonly kernelRefused: Gauge;
+  /** Hybrid: 1 while the controller's route status is fresh (the VPC path may be used), 0 while every peer takes the kernel path. */
+  readonly routeStatusFresh: Gauge;
 }
 
 /** tartan_invalid_leases{reason}: the same gauge on agents and the controller. */
@@ -42,6 +44,7 @@ export function createAgentMetrics(): AgentMetrics {
   return {
     registry, invalidLeases: invalidLeasesGauge(registry),
     kernelRefused: new Gauge({ name: 'tartan_agent_kernel_refused', help: 'Kernel changes refused (or in backoff) after the last sync', registers: [registry] }),
+    routeStatusFresh: new Gauge({ name: 'tartan_agent_route_status_fresh', help: '1 while the controller\'s route status is fresh enough to use the VPC path (hybrid), else 0', registers: [registry] }),
   };
 }
 

@@ -20,6 +20,7 @@ import { HostResolver } from './hosts.ts';
 import { observeTables, protectedDestinations } from './observe.ts';
 import { type DeletionBudget, type RoutePlan, planRoutes } from './planner.ts';
 import { StatusPublisher } from './status.ts';
+import { ManagedTables } from './managed-tables.ts';
 import type { OwnershipLedger } from '../lease/ledger.ts';
 import type { Lease } from '../lease/lease.ts';
 import type { Cidr } from '../net/cidr.ts';
@@ -84,6 +85,7 @@ export class Controller {
   readonly #validator: LeaseValidator;
   readonly #networks: readonly Cidr[];
   readonly #ledger: LedgerKeeper | undefined;
+  readonly #managed: ManagedTables;
   #lastPassEnd = Number.NEGATIVE_INFINITY;
   lastPass: PassResult | undefined;
 
@@ -95,6 +97,7 @@ export class Controller {
     this.#networks = [opts.config.ipv4?.network, opts.config.ipv6?.network].filter((n): n is Cidr => n !== undefined);
     this.#ledger = opts.ledger ? new LedgerKeeper({ ledger: opts.ledger, clock: this.#clock }) : undefined;
     this.#status = new StatusPublisher({ store: opts.status, provider: opts.provider.provider, clock: this.#clock });
+    this.#managed = new ManagedTables({ provider: opts.provider, resyncMs: opts.resyncMs, clock: this.#clock, log: opts.log, health: opts.health, gauge: opts.metrics?.managedTables });
   }
 
   /** Something changed (a lease event, a provider hint): run a pass soon. */
@@ -173,6 +176,7 @@ export class Controller {
     const view = this.#validator.validate(snapshot.leases);
     for (const i of view.changed) this.#o.log.warn({ lease: i.key, reason: i.reason, would: i.would }, `invalid lease set aside: ${i.message}`);
     const listed = await observeTables(this.#o.provider, signal);
+    await this.#managed.observe(listed, signal);
     const observedAt = new Date(this.#clock.now()).toISOString();
     const blackholed = listed.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
     const nextHops = await this.#hosts.resolve(view.valid.filter(wantsCloudRoute), blackholed, signal);

@@ -1,5 +1,6 @@
 // iperf3 between two lab namespaces, and the IP counters that show whether the
 // MTU was right (fragments created, ICMP "fragmentation needed" sent).
+import type { ChildProcess } from 'node:child_process';
 import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
 import { nsExec } from './netns.ts';
 
@@ -8,17 +9,26 @@ export interface IperfResult {
   readonly retransmits: number;
 }
 
+/** Starts an iperf3 server for one test in `ns` on ip:port and waits (10 s at most) until it listens. */
+export async function startIperfServer(ns: string, ip: string, port: string): Promise<ChildProcess> {
+  const server = spawnTracked('ip', ['netns', 'exec', ns, 'iperf3', '-s', '-1', '--forceflush', '-B', ip, '-p', port]);
+  const out = collectOutput(server);
+  const deadline = Date.now() + 10_000;
+  while (!out.text().includes('Server listening')) {
+    if (server.exitCode !== null || Date.now() > deadline) {
+      await stopChild(server);
+      throw new Error(`iperf3 server did not start: ${out.text()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return server;
+}
+
 /** TCP for `seconds` from clientNs to serverIp (iperf3 server in serverNs, one test, then it exits). */
 export async function iperf(o: { serverNs: string; serverIp: string; clientNs: string; seconds: number; port?: number }): Promise<IperfResult> {
   const port = String(o.port ?? 5201);
-  const server = spawnTracked('ip', ['netns', 'exec', o.serverNs, 'iperf3', '-s', '-1', '--forceflush', '-B', o.serverIp, '-p', port]);
-  const out = collectOutput(server);
+  const server = await startIperfServer(o.serverNs, o.serverIp, port);
   try {
-    const deadline = Date.now() + 10_000;
-    while (!out.text().includes('Server listening')) {
-      if (server.exitCode !== null || Date.now() > deadline) throw new Error(`iperf3 server did not start: ${out.text()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     const res = await nsExec(o.clientNs, 'iperf3', ['-c', o.serverIp, '-p', port, '-t', String(o.seconds), '-J'], {
       timeoutMs: (o.seconds + 20) * 1000,
     });

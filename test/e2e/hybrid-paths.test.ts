@@ -105,6 +105,28 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
     assert.equal((await ping(c1.pods[0]!.ns, c2.pods[0]!.ip, { count: 2 })).received, 2);
   });
 
+  it('a foreign /25 appears inside c2\'s subnet: c2 is conflict, its peers leave the VPC path without loss; removed: back, without loss', async () => {
+    const half = formatCidr(c2.subnet).replace(/\.0\/24$/, '.128/25');
+    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
+    let results: SequenceResult[];
+    try {
+      await world.vpc.admin.seedRoute({ routeTableId: world.vpc.routeTableId, destination: half, target: { gatewayId: 'igw-0123456789abcdef0' } });
+      await settle(running, new Set([c1]));
+      const status = await world.cluster.routeStatus(c2);
+      assert.equal(status?.state, 'conflict');
+      assert.match(status?.reason ?? '', /takes 50% of it/);
+      await world.vpc.admin.removeRoute({ routeTableId: world.vpc.routeTableId, destination: half });
+      await settle(running, new Set([c1, c2]));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      results = await Promise.all(streams.map((s) => s.stop()));
+    }
+    for (const r of results) {
+      assert.deepEqual(r.missing, [], r.output.slice(-600));
+      assert.ok(r.answered >= 50, `only ${r.answered} replies`);
+    }
+  });
+
   it('a host with a flannel-formatted lease (plain vxlan, no RouteDomain) is a flannel peer: no VPC route spent on it, vxlan both ways', async () => {
     const raw = await world.cluster.rawLease(flannel) as { BackendType: string; BackendData: Record<string, unknown> };
     assert.equal(raw.BackendType, 'vxlan');

@@ -3,7 +3,6 @@
 // the peer whose lease holds their destination, one bare IPv4 packet per UDP
 // datagram; datagrams from peers go into flannel0, one write per packet. Nothing
 // here throws at a packet: whatever is dropped is counted by reason.
-import type { Socket } from 'node:dgram';
 import type { TunAddon, TunHandle } from '../../../kernel/tun/addon.ts';
 import {
   answersUnreachable, decrementTtl, ipv4Destination, ipv4HeaderLength, netUnreachable,
@@ -30,10 +29,17 @@ export class UdpCounters {
   pollErrors = 0;
 }
 
+/** What the data path needs of a node:dgram socket (a fake in the unit tests). */
+export interface DatagramSocket {
+  on(event: 'message', listener: (msg: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  send(msg: Buffer, port: number, address: string): void;
+}
+
 export interface DataPlaneOptions {
   readonly addon: TunAddon;
   readonly tun: TunHandle;
-  readonly socket: Socket;
+  readonly socket: DatagramSocket;
   readonly peers: PeerTable;
   /** The peers' port: flannel sends to every peer at its own configured port. */
   readonly port: number;

@@ -6,7 +6,10 @@ import { startIperfServer } from '../../lab/iperf.ts';
 import { nsExec } from '../../lab/netns.ts';
 
 export interface Flood {
+  /** Received by iperf3 in the pod (the sink, a bottleneck of its own on a small machine). */
   readonly pps: number;
+  /** Delivered by the data path into the receiving host's tunnel device; gbps is of this. */
+  readonly devicePps: number;
   readonly gbps: number;
   readonly lossPct: number;
   readonly cpuPct: number;
@@ -17,20 +20,24 @@ export async function udpFlood(o: {
   serverNs: string; serverIp: string; clientNs: string; ipBytes: number; seconds: number; reverse: boolean;
   /** Processes whose CPU use during the flood is reported (cpuPct, % of one core, summed). */
   pids: readonly number[];
+  /** The receiving host's tunnel device (flannel0, flannel.1): its rx count is what the data path delivered. */
+  device: { ns: string; dev: string };
 }): Promise<Flood> {
   const server = await startIperfServer(o.serverNs, o.serverIp, '5202');
   try {
     const args = ['-c', o.serverIp, '-p', '5202', '-u', '-b', '0', '-l', String(o.ipBytes - 28), '-t', String(o.seconds), '-J', ...(o.reverse ? ['-R'] : [])];
     const cpu = (): number => o.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    const [cpu0, t0] = [cpu(), Date.now()];
+    const rx = async (): Promise<number> => Number((await nsExec(o.device.ns, 'cat', [`/sys/class/net/${o.device.dev}/statistics/rx_packets`])).stdout);
+    const [cpu0, rx0, t0] = [cpu(), await rx(), Date.now()];
     const res = await nsExec(o.clientNs, 'iperf3', args, { timeoutMs: (o.seconds + 20) * 1000 });
     const cpuPct = (100 * (cpu() - cpu0)) / ((Date.now() - t0) / 1000);
+    const devicePps = ((await rx()) - rx0) / o.seconds;
     const report = JSON.parse(res.stdout) as { error?: string; end?: { sum?: { packets: number; lost_packets: number; seconds: number } } };
     const sum = report.end?.sum;
     if (report.error || !sum) throw new Error(`iperf3 failed: ${report.error ?? res.stderr}`);
     const received = sum.packets - sum.lost_packets;
     const pps = received / sum.seconds;
-    return { pps, gbps: (pps * o.ipBytes * 8) / 1e9, lossPct: sum.packets > 0 ? (100 * sum.lost_packets) / sum.packets : 0, cpuPct };
+    return { pps, devicePps, gbps: (devicePps * o.ipBytes * 8) / 1e9, lossPct: sum.packets > 0 ? (100 * sum.lost_packets) / sum.packets : 0, cpuPct };
   } finally {
     await stopChild(server);
   }

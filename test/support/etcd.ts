@@ -17,8 +17,8 @@ export interface EtcdServer {
   pid(): number | undefined;
   /** What etcd printed since it last started (see EtcdOptions.logLevel). */
   output(): string;
-  /** Stops etcd (SIGTERM by PID) and keeps its data for restart(). */
-  stop(): Promise<void>;
+  /** Stops etcd (SIGTERM by PID, or `signal`: SIGKILL for a crash) and keeps its data for restart(). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts etcd again on the same port with the same data. */
   restart(): Promise<void>;
   /** Stops etcd and deletes its data. */
@@ -81,8 +81,8 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
     dataDir,
     pid: () => child?.pid,
     output: () => output?.text() ?? '',
-    stop: async () => {
-      if (child) await stopChild(child);
+    stop: async (signal?: NodeJS.Signals) => {
+      if (child) await stopChild(child, signal);
       child = undefined;
     },
     restart: async () => {

@@ -20,7 +20,7 @@ import { formatIp, networkAddr } from '../../src/net/cidr.ts';
 import { startEtcd } from '../support/etcd.ts';
 import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
 import { type HostSubnet, startLabAgent, waitSubnetEnv } from '../lab/agents.ts';
-import { type LabPod, createLab } from '../lab/lab.ts';
+import { type LabHost, type LabPod, createLab } from '../lab/lab.ts';
 import { ipBatch } from '../lab/netns.ts';
 import { ping } from '../lab/ping.ts';
 import { type Flood, pingPercentiles, udpFlood } from './udp/traffic.ts';
@@ -98,18 +98,7 @@ export default async function udpBench(opts: BenchOptions): Promise<BenchRow[]> 
     await latency('tartan udp');
     await stopAll();
     // The C loop on the same hosts, same subnets, same flannel0 setup.
-    for (const [i, h] of [h1, h2].entries()) {
-      const peer = [h1, h2][1 - i]!;
-      const child = spawnTracked('ip', ['netns', 'exec', h.ns, cproxy, 'flannel0', h.ip, '8285', formatIp(4, networkAddr(subnets[1 - i]!.cidr)), '24', peer.ip]);
-      running.push(child);
-      const out = collectOutput(child);
-      const deadline = Date.now() + 5000;
-      while (!out.lines.includes('ready')) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`cproxy did not start: ${out.text()}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await ipBatch(h.ns, ['link set dev flannel0 mtu 1472', `address add ${formatIp(4, networkAddr(subnets[i]!.cidr))}/32 dev flannel0`, 'link set dev flannel0 up', `route add ${lab.network} dev flannel0`]);
-    }
+    await startCLoops({ cproxy, network: lab.network, hosts: [h1, h2], subnets, running });
     await reachable(pods[0]!, pods[1]!);
     await run('C loop', 'flannel0');
     await stopAll();
@@ -127,6 +116,23 @@ export default async function udpBench(opts: BenchOptions): Promise<BenchRow[]> 
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+/** flannel's cost model on each host: cproxy with the other host as its one peer, flannel0 set up as the agent does. */
+async function startCLoops(o: { cproxy: string; network: string; hosts: readonly LabHost[]; subnets: readonly HostSubnet[]; running: ChildProcess[] }): Promise<void> {
+  const { cproxy, network, hosts, subnets } = o;
+  for (const [i, h] of hosts.entries()) {
+    const [peer, own, theirs] = [hosts[1 - i]!, formatIp(4, networkAddr(subnets[i]!.cidr)), formatIp(4, networkAddr(subnets[1 - i]!.cidr))];
+    const child = spawnTracked('ip', ['netns', 'exec', h.ns, cproxy, 'flannel0', h.ip, '8285', theirs, '24', peer.ip]);
+    o.running.push(child); // stopped by the caller, also when this throws
+    const out = collectOutput(child);
+    const deadline = Date.now() + 5000;
+    while (!out.lines.includes('ready')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`cproxy did not start: ${out.text()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await ipBatch(h.ns, ['link set dev flannel0 mtu 1472', `address add ${own}/32 dev flannel0`, 'link set dev flannel0 up', `route add ${network} dev flannel0`]);
+  }
 }
 
 /** Waits (15 s at most) until `from` pings `to`: subnet.env is already there from the previous round. */

@@ -22,6 +22,10 @@ describe('lease values (flannel JSON)', () => {
     const text = encodeLeaseAttrs({ publicIp: '192.168.64.3', backendType: 'vxlan', backendData: { VNI: 1, VtepMAC: '8e:5a:0d:07:0f:0d' } });
     assert.equal(text, '{"PublicIP":"192.168.64.3","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"8e:5a:0d:07:0f:0d"}}');
   });
+  test('a udp lease (BackendType "") is written as flannel writes it: BackendType left out (omitempty)', () => {
+    assert.equal(encodeLeaseAttrs({ publicIp: '192.168.64.3', backendType: '' }), '{"PublicIP":"192.168.64.3","PublicIPv6":null}');
+    assert.equal(decodeLeaseAttrs('k', '{"PublicIP":"192.168.64.3","PublicIPv6":null}').backendType, '');
+  });
   test('decodes flannel values, v6 included', () => {
     const attrs = decodeLeaseAttrs('k', '{"PublicIP":"10.0.0.1","PublicIPv6":"fc00::0001","BackendType":"vxlan","BackendData":{"VNI":1},"BackendV6Data":{"VNI":1}}');
     assert.deepEqual(attrs, { publicIp: '10.0.0.1', publicIpv6: 'fc00::1', backendType: 'vxlan', backendData: { VNI: 1 }, backendV6Data: { VNI: 1 } });

@@ -63,8 +63,9 @@ export function encodeLeaseAttrs(attrs: LeaseAttrs): string {
   const value: Record<string, JsonValue> = {
     PublicIP: attrs.publicIp,
     PublicIPv6: attrs.publicIpv6 ?? null,
-    BackendType: attrs.backendType,
   };
+  // Go's `omitempty`: a udp lease (BackendType "") is `{"PublicIP":…,"PublicIPv6":null}`.
+  if (attrs.backendType !== '') value.BackendType = attrs.backendType;
   if (attrs.backendData !== undefined) value.BackendData = attrs.backendData;
   if (attrs.backendV6Data !== undefined) value.BackendV6Data = attrs.backendV6Data;
   return JSON.stringify(value);

@@ -16,7 +16,12 @@ export function bitsOf(family: Family): number {
   return family === 4 ? 32 : 128;
 }
 
+/** Canonical dotted-decimal IPv4 (no leading zeros): parsed by arithmetic, the hot path at 5,000 peers. */
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 export function parseIp(text: string, field = 'address'): { family: Family; addr: bigint } {
+  const m = typeof text === 'string' ? DOTTED_QUAD.exec(text) : null;
+  if (m) return { family: 4, addr: BigInt(((Number(m[1]) << 24) >>> 0) + (Number(m[2]) << 16) + (Number(m[3]) << 8) + Number(m[4])) };
   if (typeof text !== 'string' || !ipaddr.isValid(text)) {
     throw new InvalidInputError(field, text, 'not an IP address');
   }

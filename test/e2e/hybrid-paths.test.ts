@@ -52,6 +52,21 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
     return last;
   };
   const podsOf = (hosts: readonly HybridHost[]) => hosts.flatMap((h) => h.pods);
+  /** Runs `step` under 50 pings/s each way between c1's and c2's pods; asserts none was lost and at least `min` answered. */
+  const withoutLoss = async (min: number, step: () => Promise<void>): Promise<void> => {
+    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
+    let results: SequenceResult[];
+    try {
+      await step();
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      results = await Promise.all(streams.map((s) => s.stop()));
+    }
+    for (const r of results) {
+      assert.deepEqual(r.missing, [], r.output.slice(-600));
+      assert.ok(r.answered >= min, `only ${r.answered} replies`);
+    }
+  };
 
   before(async () => {
     etcd = await sharedEtcd();
@@ -73,21 +88,12 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
   });
 
   it('the switch from vxlan to the VPC route under 50 pings/s each way loses no packet', async () => {
-    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
-    let results: SequenceResult[];
-    try {
+    // It runs across the switch: ≥ 1 s of traffic at 50/s.
+    await withoutLoss(50, async () => {
       await new Promise((r) => setTimeout(r, 500));
       world.cluster.startController();
       await settle(running, new Set([c1, c2]));
-      await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      results = await Promise.all(streams.map((s) => s.stop()));
-    }
-    for (const r of results) {
-      assert.deepEqual(r.missing, [], r.output.slice(-600));
-      // It ran across the switch: ≥ 1 s of traffic at 50/s.
-      assert.ok(r.answered >= 50, `only ${r.answered} replies`);
-    }
+    });
   });
 
   it('cloud↔cloud goes through the VPC router with no vxlan objects for each other; everything else as before', async () => {
@@ -107,9 +113,7 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
 
   it('a foreign /25 appears inside c2\'s subnet: c2 is conflict, its peers leave the VPC path without loss; removed: back, without loss', async () => {
     const half = formatCidr(c2.subnet).replace(/\.0\/24$/, '.128/25');
-    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
-    let results: SequenceResult[];
-    try {
+    await withoutLoss(50, async () => {
       await world.vpc.admin.seedRoute({ routeTableId: world.vpc.routeTableId, destination: half, target: { gatewayId: 'igw-0123456789abcdef0' } });
       await settle(running, new Set([c1]));
       const status = await world.cluster.routeStatus(c2);
@@ -117,14 +121,7 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
       assert.match(status?.reason ?? '', /takes 50% of it/);
       await world.vpc.admin.removeRoute({ routeTableId: world.vpc.routeTableId, destination: half });
       await settle(running, new Set([c1, c2]));
-      await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      results = await Promise.all(streams.map((s) => s.stop()));
-    }
-    for (const r of results) {
-      assert.deepEqual(r.missing, [], r.output.slice(-600));
-      assert.ok(r.answered >= 50, `only ${r.answered} replies`);
-    }
+    });
   });
 
   it('a host with a flannel-formatted lease (plain vxlan, no RouteDomain) is a flannel peer: no VPC route spent on it, vxlan both ways', async () => {
@@ -157,20 +154,11 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
     const tookMs = Date.now() - stoppedAt;
     assert.ok(tookMs <= 2 * 2000 + 5000 + 1000 + 3000, `fell back after ${tookMs} ms`);
     assert.equal((await ping(c1.pods[0]!.ns, c2.pods[0]!.ip, { count: 2 })).received, 2, 'c1 reaches c2 over vxlan');
-    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
-    let results: SequenceResult[];
-    try {
+    await withoutLoss(25, async () => {
       world.cluster.startController();
       await settle(running, new Set([c1, c2]));
-      await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      results = await Promise.all(streams.map((s) => s.stop()));
-    }
+    });
     assert.ok((await world.vpc.tableRoutes()).some((r) => r.destination === formatCidr(c2.subnet)), 'the controller repaired the route');
-    for (const r of results) {
-      assert.deepEqual(r.missing, [], r.output.slice(-600));
-      assert.ok(r.answered >= 25, `only ${r.answered} replies`);
-    }
   });
 
   it('with the controller stopped nothing changes and every pod still reaches every other pod', async () => {

@@ -5,8 +5,9 @@
 // (no top-level await, no `node:` imports): an older Node says what it needs in one line
 // and exits 2, instead of failing on the .ts import with a stack trace.
 // `npx tartan` under an older npm is a supported path (the node@24 devDependency is first on
-// npx's PATH); its EBADENGINE warnings come from npx linking this checkout into its cache
-// (~/.npm/_npx) the first time, where package.json `engines` is checked against npm's Node.
+// npx's PATH). package.json has no `engines` on purpose: npx links this checkout into its
+// cache (~/.npm/_npx) and checked `engines` against npm's own Node, printing five EBADENGINE
+// lines before every first run; this check is the requirement, and it says so in one line.
 import { existsSync } from 'fs';
 
 const NEEDED = 24;

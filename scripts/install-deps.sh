@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tartan's tests, demo and bench need on Debian/Ubuntu (as root):
-# etcd, iproute2, nftables, ping, iperf3, curl from the distro, then `npm ci`.
+# etcd, iproute2, nftables, ping, iperf3, curl, openssl, kubectl and a C toolchain
+# from the distro, then `npm ci`.
 # Used by both the README quick start and CI (.ci/run), so they cannot drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,15 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# TLS tests (etcd mTLS) and the kube-apiserver emulator make certificates with openssl;
+# the emulator is checked with kubectl, a second real client.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+# The udp backend's TUN addon is built by node-gyp at `npm ci` (optional: without a
+# compiler the other backends still install and run).
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 
 if [ ${#need[@]} -gt 0 ]; then

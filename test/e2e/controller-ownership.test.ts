@@ -87,6 +87,25 @@ describe('route ownership × AWS (EC2 emulator, ledger in etcd)', () => {
     assert.ok((await s.routes()).has('10.244.9.0/24'), 'never deleted blindly');
   });
 
+  test('two clusters share one route table: each owns only what its own ledger (or its own leases) says', async (t) => {
+    const s = await setup(t, 'own-two-a');
+    const [a] = await acquireAll(s.store, s.world.hosts(0, 1));
+    await s.leader('AKIDTWOA').reconcileOnce(forever);
+    // Cluster B: its own etcd prefix, ledger and cluster name, the same VPC table, no lease of its own.
+    const prefixB = uniquePrefix('own-two-b');
+    const storeB = new EtcdLeaseStore({ client: etcd.client, prefix: prefixB });
+    const ledgerB = new EtcdLedger({ client: etcd.client, prefix: prefixB, cluster: 'other' });
+    const since = Date.now();
+    const b = new Controller({ config: networkConfig, leases: storeB, provider: s.world.provider('AKIDTWOB', FAST), status: storeB, ledger: ledgerB, budget: DEFAULT_BUDGET, resyncMs: 60_000, log: silentLogger() });
+    for (let i = 0; i < 3; i++) {
+      const pass = await b.reconcileOnce(forever);
+      assert.equal(pass.drift.tables[0]!.items.find((x) => x.destination === destinationOf(a!))?.kind, 'conflict', 'cluster A\'s route is foreign to B');
+    }
+    assert.deepEqual(mutatingCalls(await s.world.admin.calls({ since })), [], 'B writes nothing');
+    assert.ok((await s.routes()).has(destinationOf(a!)), 'A\'s route survives B');
+    assert.equal((await ledgerB.listLedger(forever)).size, 0, 'B records nothing of A\'s');
+  });
+
   test('a foreign /25 inside a lease: the same status and plan whichever came first', async (t) => {
     const s = await setup(t, 'own-shadow');
     const [a, b] = await acquireAll(s.store, s.world.hosts(0, 2));

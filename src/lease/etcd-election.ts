@@ -1,7 +1,8 @@
 // Leader election on one etcd key, `<prefix>/controller/leader`, holding the
 // leader's identity under an etcd lease (TTL default 15 s). Taking it is a
 // create-if-absent transaction; keeping it is a keepalive every TTL/3 plus a read
-// of the key. Any doubt (keepalive failure, key gone or changed) aborts `lost`.
+// of the key. The key gone or changed, the etcd lease expired, or no keepalive through
+// for two intervals (failures are retried within them) aborts `lost`.
 // We watch/poll the key ourselves: etcd3's ElectionObserver can report the wrong leader.
 // Every request has a deadline (etcd-call.ts): a campaign attempt that fails or times
 // out is logged with its reason and retried with backoff; only a TLS/auth error ends it.
@@ -94,6 +95,24 @@ export class EtcdElector implements LeaderElector {
     return await etcdCall({ what, signal, timeoutMs: this.#timeoutMs, trust: etcdClientSettings(this.#o.client).trust }, fn);
   }
 
+  /** One keepalive plus a read of the key, within `budgetMs`: ok, lost for sure, or not known (retry while there is time). */
+  async #check(lease: EtcdLease, budgetMs: number, stop: AbortSignal): Promise<{ kind: 'ok' } | { kind: 'lost' | 'unknown'; why: string }> {
+    const check = (async (): Promise<{ kind: 'ok' } | { kind: 'lost'; why: string }> => {
+      const ka = await lease.keepaliveOnce();
+      if (Number(ka.TTL) <= 0) return { kind: 'lost', why: 'the etcd lease expired' };
+      const holder = await this.#o.client.get(this.key).string();
+      return holder === this.#o.identity ? { kind: 'ok' } : { kind: 'lost', why: `the key now names ${holder ?? 'nobody'}` };
+    })();
+    const timeout = this.#clock.sleep(budgetMs, stop).then(() => ({ kind: 'unknown' as const, why: 'etcd did not answer the keepalive in time' }));
+    try {
+      return await Promise.race([check, timeout]);
+    } catch (err) {
+      return { kind: 'unknown', why: `keepalive failed: ${errorMessage(err)}` };
+    } finally {
+      check.catch(() => {});
+    }
+  }
+
   #hold(lease: EtcdLease): Leadership {
     const lostController = new AbortController();
     const stop = new AbortController();
@@ -105,23 +124,26 @@ export class EtcdElector implements LeaderElector {
     };
     const intervalMs = (this.#o.ttlSeconds * 1000) / 3;
     void (async () => {
+      // The etcd lease lives 3 intervals past the last keepalive that got through; we stop
+      // acting 2 intervals after it, so nobody else can lead while we still might. Until
+      // then a failed or slow check is retried soon (another member of the cluster may
+      // answer: one etcd member dying must not cost the leadership).
+      let lastOk = this.#clock.now();
+      let wait = intervalMs;
       while (!stop.signal.aborted) {
-        await this.#clock.sleep(intervalMs, stop.signal).catch(() => {});
+        await this.#clock.sleep(wait, stop.signal).catch(() => {});
         if (stop.signal.aborted) return;
-        try {
-          // Each check must finish within one interval: two intervals after the last
-          // success are still short of the TTL, so we stop before anyone else can start.
-          const check = (async (): Promise<string | undefined> => {
-            const ka = await lease.keepaliveOnce();
-            if (Number(ka.TTL) <= 0) return 'the etcd lease expired';
-            const holder = await this.#o.client.get(this.key).string();
-            return holder === this.#o.identity ? undefined : `the key now names ${holder ?? 'nobody'}`;
-          })();
-          const timeout = this.#clock.sleep(intervalMs, stop.signal).then(() => 'etcd did not answer the keepalive in time');
-          const problem = await Promise.race([check, timeout]);
-          if (problem) return lose(problem);
-        } catch (err) {
-          return lose(`keepalive failed: ${errorMessage(err)}`);
+        const budget = lastOk + 2 * intervalMs - this.#clock.now();
+        if (budget <= 0) return lose('no keepalive got through for two intervals (etcd did not answer the keepalive in time)');
+        const outcome = await this.#check(lease, budget, stop.signal);
+        if (outcome.kind === 'ok') {
+          lastOk = this.#clock.now();
+          wait = intervalMs;
+        } else if (outcome.kind === 'lost') {
+          return lose(outcome.why);
+        } else {
+          this.#o.onEvent?.('keepalive did not get through; retrying', { identity: this.#o.identity, why: outcome.why, msLeft: Math.round(budget) });
+          wait = Math.min(250, intervalMs / 4);
         }
       }
     })();

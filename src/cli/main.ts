@@ -31,6 +31,12 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // A container runtime runs CNI plugins with no arguments and CNI_COMMAND set: installed as
+  // `flannel` (or `tartan`) in the CNI bin dir, this binary is tartan's CNI plugin.
+  // `tartan cni` (not listed) is the same, explicitly. stdout carries only the CNI result.
+  if ((name === undefined && process.env['CNI_COMMAND'] !== undefined) || name === 'cni') {
+    return (await import('../cni/main.ts')).runCniPlugin(process.env);
+  }
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
     const list = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`).join('\n');

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tartan's tests, demo and bench need on Debian/Ubuntu (as root):
-# etcd, iproute2, nftables, ping, iperf3, curl, openssl, kubectl and a C toolchain
-# from the distro, then `npm ci`.
+# etcd, iproute2, nftables, ping, iperf3, curl, openssl, kubectl, a C toolchain and the
+# CNI plugins from the distro, then `npm ci`.
 # Used by both the README quick start and CI (.ci/run), so they cannot drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,9 @@ command -v make >/dev/null 2>&1 || need+=(make)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# Pods in the CNI tests get their network from Debian's real plugins (bridge, host-local,
+# portmap, loopback in /usr/lib/cni), called through tartan's CNI plugin.
+command -v /usr/lib/cni/bridge >/dev/null 2>&1 || need+=(containernetworking-plugins)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

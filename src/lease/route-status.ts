@@ -46,8 +46,8 @@ export function decodeRouteStatus(key: string, text: string): PublishedRouteStat
   return routeStatusFromJson(key, raw);
 }
 
-/** The same checks on an already parsed value. */
-export function routeStatusFromJson(key: string, raw: unknown): PublishedRouteStatus {
+/** The checks, on the parsed value. */
+function routeStatusFromJson(key: string, raw: unknown): PublishedRouteStatus {
   const field = (name: string): string => `route status ${key}.${name}`;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InvalidInputError(`route status ${key}`, raw, 'value is not a JSON object');

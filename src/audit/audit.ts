@@ -9,7 +9,7 @@ import { type DeletionBudget, planRoutes } from '../controller/planner.ts';
 import type { NetworkConfig } from '../config/network.ts';
 import { wantsCloudRoute } from '../lease/hybrid.ts';
 import type { Lease } from '../lease/lease.ts';
-import { type RouteStatusRead, freshnessBoundMs } from '../lease/route-status.ts';
+import { type RouteStatusRead, heartbeatFresh } from '../lease/route-status.ts';
 import { LeaseValidator } from '../lease/validate.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { HostRef, NextHop, RouteTableReader } from '../../providers/route-table.ts';
@@ -52,7 +52,7 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
   const view = new LeaseValidator({ config: opts.config }).validate(snapshot.leases);
   const [cloud, kernel] = await Promise.all([
     opts.cloud ? observeCloud(readOnly(opts.cloud), view.valid, opts) : undefined,
-    opts.kernel ? observeKernel(snapshot.leases, published, { ...opts.kernel, config: opts.config }, deadline) : undefined,
+    opts.kernel ? observeKernel(snapshot.leases, published, { ...opts.kernel, config: opts.config, now: (opts.now ?? Date.now)() }, deadline) : undefined,
   ]);
   if (cloud && opts.plan) {
     const plan = planRoutes(cloud.drift, { trusted: true, budget: opts.plan.budget, protect: protectedDestinations(snapshot, view.invalid) });
@@ -95,11 +95,10 @@ async function resolveLeaseHosts(reader: RouteTableReader, leases: readonly Leas
 }
 
 async function observeKernel(
-  leases: readonly Lease[], status: RouteStatusRead, k: NonNullable<AuditOptions['kernel']> & { readonly config: NetworkConfig }, deadline: Deadline,
+  leases: readonly Lease[], status: RouteStatusRead, k: NonNullable<AuditOptions['kernel']> & { readonly config: NetworkConfig; readonly now: number }, deadline: Deadline,
 ): Promise<KernelReport> {
   const where = k.netns ? `reading the kernel (network namespace ${k.netns})` : 'reading the kernel';
   // As the agent does: statuses count only while the controller's heartbeat is fresh.
-  const hb = status.heartbeat;
-  const fresh = hb !== undefined && Date.now() - Date.parse(hb.observed) <= freshnessBoundMs(hb);
+  const fresh = heartbeatFresh(status.heartbeat, k.now);
   return await deadline.read('kernel', where, (signal) => auditKernel({ ...k, leases, status: fresh ? status.statuses : new Map(), signal }));
 }

@@ -5,7 +5,7 @@ import { countByKind, type Drift, type DriftItem, type DriftKind } from '../cont
 import type { ObservedTable } from '../controller/observe.ts';
 import { type RouteAction, type RoutePlan, leaseStatuses } from '../controller/planner.ts';
 import type { Lease } from '../lease/lease.ts';
-import { type RouteStatusRead, freshnessBoundMs } from '../lease/route-status.ts';
+import { type RouteStatusRead, heartbeatFresh } from '../lease/route-status.ts';
 import type { InvalidLease } from '../lease/validate.ts';
 import type { LeaseSnapshot } from '../lease/store.ts';
 import { formatCidr, parseCidr } from '../net/cidr.ts';
@@ -76,7 +76,7 @@ export function buildReport(input: BuildInput): AuditReport {
     sources: {
       leases: { ...input.store, revision: snapshot.revision },
       cloud: cloud ? { provider: cloud.provider, apiCalls: cloud.apiCalls } : null,
-      routeStatus: { entries: input.published.statuses.size + input.published.unreadable.size, heartbeat: input.published.heartbeat?.observed ?? null, fresh: heartbeatFresh(input) },
+      routeStatus: { entries: input.published.statuses.size + input.published.unreadable.size, heartbeat: input.published.heartbeat?.observed ?? null, fresh: heartbeatFresh(input.published.heartbeat, Date.parse(input.generatedAt)) },
     },
     tables,
     subnets,
@@ -186,9 +186,4 @@ function tryCidr(text: string): ReturnType<typeof parseCidr> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function heartbeatFresh(input: BuildInput): boolean {
-  const hb = input.published.heartbeat;
-  return hb !== undefined && Date.parse(input.generatedAt) - Date.parse(hb.observed) <= freshnessBoundMs(hb);
 }

@@ -3,7 +3,7 @@
 // that says `programmed` for a route that is not there blackholes a peer. Pure.
 import type { Drift, DriftKind } from '../controller/drift.ts';
 import { leaseStatuses } from '../controller/planner.ts';
-import { HEARTBEAT_KEY, type PublishedRouteStatus, type RouteState, type RouteStatusRead, freshnessBoundMs } from '../lease/route-status.ts';
+import { HEARTBEAT_KEY, type PublishedRouteStatus, type RouteState, type RouteStatusRead, freshnessBoundMs, heartbeatFresh } from '../lease/route-status.ts';
 import type { StatusDisagreement } from './report.ts';
 
 export interface StatusCheckInput {
@@ -49,8 +49,8 @@ function staleHeartbeat(input: StatusCheckInput): StatusDisagreement | undefined
   const programmed = [...input.published.statuses.values()].filter((s) => s.state === 'programmed').length;
   if (programmed === 0) return undefined;
   const hb = input.published.heartbeat;
+  if (heartbeatFresh(hb, input.now)) return undefined;
   const age = hb ? input.now - Date.parse(hb.observed) : undefined;
-  if (hb && age !== undefined && age <= freshnessBoundMs(hb)) return undefined;
   return {
     lease: HEARTBEAT_KEY, kind: 'stale', table: null, published: 'programmed', observed: null,
     message: hb

@@ -124,6 +124,11 @@ export function freshnessBoundMs(hb: Pick<RouteStatusHeartbeat, 'resyncSeconds'>
   return (2 * hb.resyncSeconds + 5) * 1000;
 }
 
+/** Whether a heartbeat still vouches for the statuses at `now` (epoch ms, the reader's wall clock). */
+export function heartbeatFresh(hb: RouteStatusHeartbeat | undefined, now: number): boolean {
+  return hb !== undefined && now - Date.parse(hb.observed) <= freshnessBoundMs(hb);
+}
+
 export function encodeHeartbeat(hb: RouteStatusHeartbeat): string {
   return JSON.stringify({ observed: hb.observed, resyncSeconds: hb.resyncSeconds, ...(hb.provider !== undefined ? { provider: hb.provider } : {}) });
 }

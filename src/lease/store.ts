@@ -47,6 +47,11 @@ export interface AcquireRequest {
 }
 
 export interface LeaseHolder {
+  /**
+   * false: subnets are assigned elsewhere (Kubernetes: kube-controller-manager's
+   * spec.podCIDR), so there is no pool to exhaust and no lease to reuse. Default true.
+   */
+  readonly allocates?: boolean;
   /** flannel's order: own PublicIP's lease → previous subnet → random among the first 100 free. */
   acquire(config: NetworkConfig, req: AcquireRequest, signal: AbortSignal): Promise<Lease>;
   /** Extends the lease (a new etcd lease); throws LeaseRevokedError when the key is gone. */

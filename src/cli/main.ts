@@ -27,6 +27,10 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
     run: async (argv) => (await import('./docker-opts.ts')).runDockerOpts(argv),
     summary: 'subnet.env → Docker daemon options (mk-docker-opts)',
   },
+  'install-cni': {
+    run: async (argv) => (await import('./install-cni.ts')).runInstallCni(argv),
+    summary: 'DaemonSet init container: install the CNI plugin executable (as flannel and tartan) and the conflist, atomically',
+  },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

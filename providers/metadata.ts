@@ -2,6 +2,7 @@
 // and which instance a host is: cloud knowledge, kept with the providers. Plain
 // HTTP through the `get` the caller hands in (no SDK): the agent loads this on
 // every host. Each answer throws on any failure; the caller decides what that means.
+import { formatRouteDomain } from '../src/lease/hybrid.ts';
 
 export type MetadataCloud = 'aws' | 'gce' | 'ali';
 
@@ -27,7 +28,7 @@ async function aws(get: MetadataGet): Promise<HostIdentity> {
   const h = { 'X-aws-ec2-metadata-token': token };
   const mac = await get('/latest/meta-data/mac', h);
   const vpc = await get(`/latest/meta-data/network/interfaces/macs/${mac}/vpc-id`, h);
-  return { routeDomain: `aws:${vpc}`, instanceId: await get('/latest/meta-data/instance-id', h) };
+  return { routeDomain: formatRouteDomain({ cloud: 'aws', vpcId: vpc }), instanceId: await get('/latest/meta-data/instance-id', h) };
 }
 
 /** GCE: the first interface's network, the project, and the instance as zones/<z>/instances/<name>. */
@@ -38,13 +39,13 @@ async function gce(get: MetadataGet): Promise<HostIdentity> {
   const name = network.split('/').at(-1)!;
   const zone = (await get('/computeMetadata/v1/instance/zone', h)).split('/').at(-1)!;
   const instance = await get('/computeMetadata/v1/instance/name', h);
-  return { routeDomain: `gce:projects/${project}/global/networks/${name}`, instanceId: `zones/${zone}/instances/${instance}` };
+  return { routeDomain: formatRouteDomain({ cloud: 'gce', project, network: name }), instanceId: `zones/${zone}/instances/${instance}` };
 }
 
 /** Alibaba Cloud ECS metadata: the VPC and the instance id. */
 async function ali(get: MetadataGet): Promise<HostIdentity> {
   const vpc = await get('/latest/meta-data/vpc-id');
-  return { routeDomain: `ali:${vpc}`, instanceId: await get('/latest/meta-data/instance-id') };
+  return { routeDomain: formatRouteDomain({ cloud: 'ali', vpcId: vpc }), instanceId: await get('/latest/meta-data/instance-id') };
 }
 
 export const IDENTIFY: Readonly<Record<MetadataCloud, (get: MetadataGet) => Promise<HostIdentity>>> = { aws, gce, ali };

@@ -153,6 +153,20 @@ export interface TableLookup {
   candidateTables(signal: AbortSignal): Promise<readonly TableCandidate[]>;
 }
 
+/**
+ * Clouds that know which network their managed tables route: the route domain
+ * (src/lease/hybrid.ts) whose leases this controller routes and whose statuses and
+ * leadership it holds. AWS, GCE and Alibaba have it; the fake does not.
+ */
+export interface RouteDomainSource {
+  /** `aws:vpc-…`, `gce:projects/<p>/global/networks/<n>`, `ali:vpc-…`. */
+  routeDomain(signal: AbortSignal): Promise<string>;
+}
+
+export function canTellRouteDomain(p: object): p is RouteDomainSource {
+  return typeof (p as Partial<RouteDomainSource>).routeDomain === 'function';
+}
+
 export function canListCandidateTables(p: object): p is TableLookup {
   return typeof (p as Partial<TableLookup>).candidateTables === 'function';
 }

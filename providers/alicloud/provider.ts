@@ -4,9 +4,10 @@
 // write lock until its entries have settled: the next writer never collides.
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, NotOwnedError, RetryableError } from '../../src/errors.ts';
+import { formatRouteDomain } from '../../src/lease/hybrid.ts';
 import {
   type ApiCallCounts, type BatchResult, type BatchRouteWriter, type DesiredRoute, type HostRef, type NextHop, type RouteEntry,
-  type RouteListing, type RouteReplacer, type RouteTableRef, type RouteTableWriter, type TableCapacity, sameNextHop,
+  type RouteDomainSource, type RouteListing, type RouteReplacer, type RouteTableRef, type RouteTableWriter, type TableCapacity, sameNextHop,
 } from '../route-table.ts';
 import { AlicloudApiError, type ApiRouteEntry, type VpcApi } from './api.ts';
 import { createRoutes, deleteRoutes } from './batch.ts';
@@ -14,7 +15,7 @@ import { ProviderCore } from './core.ts';
 import type { ResolvedOptions } from './options.ts';
 import { DUPLICATE_CODES, NOT_FOUND_ENTRY_CODES } from './ownership.ts';
 
-export class AlicloudProvider implements RouteTableWriter, BatchRouteWriter, RouteReplacer {
+export class AlicloudProvider implements RouteTableWriter, BatchRouteWriter, RouteReplacer, RouteDomainSource {
   readonly provider = 'alicloud' as const;
   readonly maxBatch: number;
   readonly #c: ProviderCore;
@@ -22,6 +23,11 @@ export class AlicloudProvider implements RouteTableWriter, BatchRouteWriter, Rou
   constructor(api: VpcApi, o: ResolvedOptions) {
     this.#c = new ProviderCore(api, o);
     this.maxBatch = o.maxBatch;
+  }
+
+  /** The VPC of --vpc-id (required for Alibaba): the route domain. */
+  async routeDomain(): Promise<string> {
+    return formatRouteDomain({ cloud: 'ali', vpcId: this.#c.o.vpcId });
   }
 
   async tables(signal: AbortSignal): Promise<readonly RouteTableRef[]> {

@@ -1,10 +1,11 @@
 // The AWS VPC route-table provider: every managed table, ownership by the rules in
 // routes.ts, client-side rate limits shared by all tables, retries that are ours.
 import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, QuotaExceededError } from '../../src/errors.ts';
+import { formatRouteDomain } from '../../src/lease/hybrid.ts';
 import { contains, formatCidr, parseCidr } from '../../src/net/cidr.ts';
 import type {
   ApiCallCounts, DesiredRoute, HostPreparation, HostPreparer, HostRef, NextHop, RouteEntry, RouteListing,
-  RouteReplacer, RouteTableRef, RouteTableWriter, TableCandidate, TableCapacity, TableLookup,
+  RouteDomainSource, RouteReplacer, RouteTableRef, RouteTableWriter, TableCandidate, TableCapacity, TableLookup,
 } from '../route-table.ts';
 import { type Ec2Api, Ec2ApiError, type Ec2ApiOptions, type Ec2Filter, type Ec2Instance, type Ec2RouteTable } from './api.ts';
 import { type Caller, createCaller } from './caller.ts';
@@ -16,7 +17,7 @@ import { classify, findRoute, isOwned, quotaUse, targets } from './routes.ts';
 /** How long one DescribeRouteTables answer serves listRoutes/capacity (one pass). */
 const RECENT_MS = 2000;
 
-export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPreparer, TableLookup {
+export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPreparer, TableLookup, RouteDomainSource {
   readonly provider = 'aws' as const;
   /** EC2 routes carry no tag or description: ownership comes from the controller's ledger. */
   readonly marksRoutes = false;
@@ -40,6 +41,23 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
 
   // --- RouteTableReader ----------------------------------------------------
   async tables(signal: AbortSignal): Promise<readonly RouteTableRef[]> {
+    const found = await this.#managedTables(signal);
+    return found.map((t) => ({ id: t.id, name: t.tags.Name })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  // --- RouteDomainSource -----------------------------------------------------
+  /** --vpc-id, else the one VPC of the managed tables (none found, or several VPCs: an error naming --vpc-id). */
+  async routeDomain(signal: AbortSignal): Promise<string> {
+    if (this.#o.vpcId !== undefined) return formatRouteDomain({ cloud: 'aws', vpcId: this.#o.vpcId });
+    const found = await this.#managedTables(signal);
+    const vpcs = [...new Set(found.flatMap((t) => (t.vpcId ? [t.vpcId] : [])))].sort();
+    if (vpcs.length === 1) return formatRouteDomain({ cloud: 'aws', vpcId: vpcs[0]! });
+    throw new InvalidInputError('--vpc-id', undefined, vpcs.length === 0
+      ? 'is needed: no managed route table was found to learn the VPC from'
+      : `is needed: the managed route tables are in ${vpcs.length} VPCs (${vpcs.join(', ')}); one controller routes one VPC`);
+  }
+
+  async #managedTables(signal: AbortSignal): Promise<Ec2RouteTable[]> {
     const sel = this.#o.routeTables;
     const vpc: Ec2Filter[] = this.#o.vpcId === undefined ? [] : [{ name: 'vpc-id', values: [this.#o.vpcId] }];
     const found = 'ids' in sel
@@ -50,7 +68,7 @@ export class AwsProvider implements RouteTableWriter, RouteReplacer, HostPrepare
       if (missing.length > 0) throw new NotFoundError(`route tables ${missing.join(', ')} not found${this.#o.vpcId ? ` in ${this.#o.vpcId}` : ''}`);
     }
     this.#remember(found);
-    return found.map((t) => ({ id: t.id, name: t.tags.Name })).sort((a, b) => a.id.localeCompare(b.id));
+    return found;
   }
 
   // --- TableLookup -----------------------------------------------------------

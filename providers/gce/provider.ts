@@ -5,11 +5,12 @@
 // hop is a delete and a create, which the controller plans.
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidInputError, NotFoundError, NotOwnedError, RetryableError } from '../../src/errors.ts';
+import { formatRouteDomain } from '../../src/lease/hybrid.ts';
 import { contains, formatCidr, parseCidr } from '../../src/net/cidr.ts';
 import { backoffDelay } from '../../src/util/time.ts';
 import {
   type ApiCallCounts, type DesiredRoute, type HostPreparation, type HostPreparer, type HostRef, type NextHop, type RouteEntry,
-  type RouteListing, type RouteTableRef, type RouteTableWriter, type TableCapacity, sameNextHop,
+  type RouteDomainSource, type RouteListing, type RouteTableRef, type RouteTableWriter, type TableCapacity, sameNextHop,
 } from '../route-table.ts';
 import type { GceApi } from './api.ts';
 import { type Caller, createCaller } from './caller.ts';
@@ -22,7 +23,7 @@ import { type GceInstance, type GceRoute, isAlreadyExists, isNotFound } from './
 /** How often createRoute looks again when a 409 names a route that is not readable yet (someone's insert in flight). */
 const IN_FLIGHT_ATTEMPTS = 5;
 
-export class GceProvider implements RouteTableWriter, HostPreparer {
+export class GceProvider implements RouteTableWriter, HostPreparer, RouteDomainSource {
   readonly provider = 'gce' as const;
   readonly naming: RouteNaming;
   readonly #o: ResolvedGceOptions;
@@ -41,6 +42,11 @@ export class GceProvider implements RouteTableWriter, HostPreparer {
     this.naming = routeNaming(o.clusterName);
     this.#ctx = { naming: this.naming, clusterNetworks: o.clusterNetworks, project: o.project, table: o.network };
     this.#networkPath = `projects/${o.project}/global/networks/${o.network}`;
+  }
+
+  /** The project's network: the one "route table" and the route domain. */
+  async routeDomain(): Promise<string> {
+    return formatRouteDomain({ cloud: 'gce', project: this.#o.project, network: this.#o.network });
   }
 
   async tables(signal: AbortSignal): Promise<readonly RouteTableRef[]> {

@@ -3,7 +3,8 @@
 // service (AWS IMDSv2, GCE metadata server, Alibaba metadata) with a bounded timeout.
 // Published in the lease's BackendData as extra fields; flannel hosts ignore them.
 import type { Cloud } from '../config/backend.ts';
-import { InvalidInputError, errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
+import { NO_ROUTE_DOMAIN, parseRouteDomainId } from '../lease/hybrid.ts';
 import { IDENTIFY, METADATA_ENDPOINTS } from '../../providers/metadata.ts';
 
 export interface RouteDomain {
@@ -13,19 +14,11 @@ export interface RouteDomain {
   readonly instanceId?: string | undefined;
 }
 
-export const NO_DOMAIN: RouteDomain = { id: 'none' };
+export const NO_DOMAIN: RouteDomain = { id: NO_ROUTE_DOMAIN };
 
+/** --route-domain: the id's format is the lease home's (src/lease/hybrid.ts), shared with the controller. */
 export function parseRouteDomain(text: string, field = '--route-domain'): RouteDomain {
-  if (text === 'none') return NO_DOMAIN;
-  const m = /^(aws|gce|ali):(\S+)$/.exec(text);
-  if (!m) throw new InvalidInputError(field, text, 'must be none, aws:<vpc-id>, gce:projects/<p>/global/networks/<n> or ali:<vpc-id>');
-  const [, cloud, id] = m;
-  if (cloud === 'aws' && !/^vpc-[0-9a-z]+$/.test(id!)) throw new InvalidInputError(field, text, 'an AWS route domain is aws:vpc-…');
-  if (cloud === 'ali' && !/^vpc-[0-9a-z]+$/.test(id!)) throw new InvalidInputError(field, text, 'an Alibaba route domain is ali:vpc-…');
-  if (cloud === 'gce' && !/^projects\/[^/]+\/global\/networks\/[^/]+$/.test(id!)) {
-    throw new InvalidInputError(field, text, 'a GCE route domain is gce:projects/<project>/global/networks/<network>');
-  }
-  return { id: text };
+  return parseRouteDomainId(text, field) === undefined ? NO_DOMAIN : { id: text };
 }
 
 export interface MetadataOptions {

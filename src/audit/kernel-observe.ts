@@ -17,8 +17,12 @@ import type { KernelReport } from './report.ts';
 export interface KernelAuditOptions {
   readonly config: NetworkConfig;
   readonly leases: readonly Lease[];
-  /** The controller's published route status: in hybrid mode the agent leaves VPC-routed peers out of the kernel. */
-  readonly status: ReadonlyMap<string, RouteStatus>;
+  /**
+   * The controller's published route status for this host's route domain, as its
+   * agent trusts it (empty while the heartbeat is stale): in hybrid mode the agent
+   * leaves VPC-routed peers out of the kernel. Asked once this host's lease is known.
+   */
+  readonly status: (routeDomain: string, signal: AbortSignal) => Promise<ReadonlyMap<string, RouteStatus>>;
   /** Look inside this named network namespace instead of the current one (tests, the lab). */
   readonly netns?: string | undefined;
   /** This host's PublicIP (the agent's --public-ip); default: the lease whose PublicIP is a local address. */
@@ -41,7 +45,7 @@ export async function auditKernel(opts: KernelAuditOptions): Promise<KernelRepor
   const view = new LeaseValidator({ config: opts.config, reader: { ownKey: own.key, addresses, underlay: networks } }).validate(opts.leases);
   const state = desiredKernelState({
     config: opts.config, own, host: { dev, networks }, leases: view.valid, held: heldDestinations(view.invalid),
-    hybrid: routeDomain ? { routeDomain, status: opts.status } : undefined,
+    hybrid: routeDomain ? { routeDomain, status: await opts.status(routeDomain, opts.signal) } : undefined,
   });
   if (state.backendType !== 'vxlan' && state.backendType !== 'host-gw') {
     throw new InvalidInputError('Backend.Type', state.backendType, '--kernel audits the vxlan and host-gw backends (and the cloud types, whose Fallback is one of them) only');

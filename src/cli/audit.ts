@@ -9,11 +9,10 @@ import { InvalidInputError, errorMessage } from '../errors.ts';
 import { type Logger, createLogger } from '../observe/log.ts';
 import { redactText } from '../observe/redact.ts';
 import type { RouteTableReader } from '../../providers/route-table.ts';
-import { BUDGET_FLAGS } from './controller.ts';
+import { BUDGET_FLAGS, domainLedger, routeDomainOf } from './controller.ts';
 import { ETCD_FLAGS, etcdStoreFromFlags } from './etcd-flags.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider, providerName } from './provider-flags.ts';
-import { EtcdLedger } from '../lease/etcd-ledger.ts';
 
 export const AUDIT_FLAGS = flagTable([
   ...ETCD_FLAGS,
@@ -67,12 +66,17 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
     // Always read: every lease is validated against it.
     const config = await readConfig(values, limits, storeText, () => store.getNetworkConfig(limits.signal));
     cloud = await chooseCloud(values, config, log);
+    const c = cloud;
+    // The cloud's route domain: its leases, its controller's statuses and ledger (as that controller keeps them).
+    const routeDomain = c ? await limits.read('cloud', `asking the ${c.provider} API which network it routes`, (sig) => routeDomainOf(c, sig)) : undefined;
     const report = await audit({
       leases: store,
       config,
-      ledger: new EtcdLedger({ client, prefix: store.prefix, cluster: values['cluster-name'] }),
+      ledger: routeDomain ? domainLedger({ client, prefix: store.prefix, cluster: values['cluster-name'], routeDomain }) : undefined,
       store: { store: storeText, prefix: store.prefix },
       cloud,
+      routeDomain,
+      routeStatusOf: (domain) => store.routeStatusFor(domain),
       deadline: limits,
       plan: values.plan ? { budget: { percent: values['deletion-budget-percent'], min: values['deletion-budget-min'], force: values['force-deletions'] } } : undefined,
       kernel: values.kernel ? { netns: values.netns, publicIp: values['public-ip'] } : undefined,

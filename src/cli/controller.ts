@@ -1,5 +1,7 @@
-// `tartan controller`: leader-elected; the leader maps every lease to route
-// entries in every managed cloud route table and publishes route status.
+// `tartan controller`: leader-elected per provider and route domain (one leader per
+// cloud network, so an AWS and a GCE controller of one cluster both lead); the
+// leader maps the leases of its route domain to route entries in every managed
+// cloud route table and publishes their route status under its domain.
 import { hostname } from 'node:os';
 import { Controller } from '../controller/controller.ts';
 import { defaultIdentity } from '../lease/election.ts';
@@ -16,6 +18,11 @@ import { ETCD_START_FLAGS, waitForEtcd } from './etcd-start.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider } from './provider-flags.ts';
 import { EtcdLedger } from '../lease/etcd-ledger.ts';
+import type { Etcd3 } from 'etcd3';
+import { electionScope } from '../controller/election-scope.ts';
+import { DomainLedger, scopedLedgerName } from '../controller/ledger-scope.ts';
+import { InvalidInputError } from '../errors.ts';
+import { type RouteTableReader, canTellRouteDomain } from '../../providers/route-table.ts';
 
 /** The deletion budget; `tartan audit --plan` takes the same flags. */
 export const BUDGET_FLAGS = flagTable([
@@ -31,7 +38,7 @@ export const CONTROLLER_FLAGS = flagTable([
   { name: 'net-config-path', type: 'string', help: 'read the network config from this file instead of <etcd-prefix>/config' },
   { name: 'resync-period', type: 'duration', default: '60s', min: '1s', max: '24h', help: 'full resync: re-list every table and repair drift' },
   { name: 'pass-timeout', type: 'duration', default: '5m', min: '1s', max: '1h', help: 'deadline of one whole pass (observe, plan, act, publish); a pass past it is aborted, logged and counted, and the next one runs' },
-  { name: 'leader-elect-ttl', type: 'duration', default: '15s', min: '2s', max: '5m', help: 'etcd lease TTL of <etcd-prefix>/controller/leader' },
+  { name: 'leader-elect-ttl', type: 'duration', default: '15s', min: '2s', max: '5m', help: 'etcd lease TTL of <etcd-prefix>/controller/leader/<provider>/<route-domain>' },
   { name: 'identity', type: 'string', help: 'leader identity (default hostname + random id)' },
   ...BUDGET_FLAGS,
   { name: 'concurrency', type: 'int', default: 16, min: 1, max: 200, help: 'cloud operations in flight at once (the provider still rate-limits)' },
@@ -40,7 +47,7 @@ export const CONTROLLER_FLAGS = flagTable([
   { name: 'log-level', type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], help: 'log level' },
 ]);
 
-export const CONTROLLER_SUMMARY = 'Leader-elected: writes every lease into every managed cloud route table and publishes route status.';
+export const CONTROLLER_SUMMARY = 'Leader-elected per cloud network: writes the leases of its route domain into every managed cloud route table and publishes their route status.';
 
 export const CONTROLLER_COMMAND = { name: 'controller', summary: CONTROLLER_SUMMARY, flags: CONTROLLER_FLAGS };
 
@@ -77,19 +84,21 @@ export async function runController(argv: readonly string[], root: AbortSignal):
     const metrics = createControllerMetrics(() => provider.calls());
     built.metrics = metrics;
     const identity = values.identity ?? defaultIdentity(hostname());
+    const routeDomain = await routeDomainOf(provider, signal);
+    const scope = electionScope(provider.provider, routeDomain);
     const elector = new EtcdElector({
-      client, prefix: store.prefix, identity, ttlSeconds: values['leader-elect-ttl'] / 1000,
+      client, prefix: store.prefix, identity, ttlSeconds: values['leader-elect-ttl'] / 1000, scope: scope.key,
       onEvent: (msg, fields) => log.info(fields ?? {}, msg),
     });
     const controller = new Controller({
-      leases: store, config, provider, status: store, log, metrics, health,
-      ledger: new EtcdLedger({ client, prefix: store.prefix, cluster: values['cluster-name'] }),
+      leases: store, config, provider, routeDomain, status: store.routeStatusFor(routeDomain), log, metrics, health,
+      ledger: domainLedger({ client, prefix: store.prefix, cluster: values['cluster-name'], routeDomain }),
       passTimeoutMs: values['pass-timeout'],
       budget: { percent: values['deletion-budget-percent'], min: values['deletion-budget-min'], force: values['force-deletions'] },
       resyncMs: values['resync-period'],
       concurrency: values.concurrency,
     });
-    log.info({ identity, provider: provider.provider }, 'campaigning for leadership');
+    log.info({ identity, provider: provider.provider, routeDomain, key: elector.key }, 'campaigning for leadership of this route domain');
     const leadership = await elector.campaign(signal);
     leading = true;
     metrics.leader.set(1);
@@ -118,6 +127,20 @@ export async function runController(argv: readonly string[], root: AbortSignal):
     scope.abort(new Error('controller stopped'));
     client.close();
   }
+}
+
+/** The cloud network the provider's managed tables route (AWS without --vpc-id: the VPC of its tables). */
+export async function routeDomainOf(provider: RouteTableReader, signal: AbortSignal): Promise<string> {
+  if (!canTellRouteDomain(provider)) throw new InvalidInputError('--provider', provider.provider, 'cannot tell which cloud network (route domain) it routes');
+  return await provider.routeDomain(signal);
+}
+
+/** The ownership ledger of this cluster's controller for one route domain (src/controller/ledger-scope.ts). */
+export function domainLedger(o: { client: Etcd3; prefix: string; cluster: string; routeDomain: string }): DomainLedger {
+  return new DomainLedger({
+    scoped: new EtcdLedger({ client: o.client, prefix: o.prefix, cluster: scopedLedgerName(o.cluster, o.routeDomain) }),
+    legacy: new EtcdLedger({ client: o.client, prefix: o.prefix, cluster: o.cluster }),
+  });
 }
 
 /** /healthz and /readyz from the one Health (controller.ts adds the pass's facts, others their reasons); /metrics once built. */

@@ -5,7 +5,7 @@
 // nothing of leader election: it runs until its signal aborts.
 import { errorMessage } from '../errors.ts';
 import type { NetworkConfig } from '../config/network.ts';
-import { wantsCloudRoute } from '../lease/hybrid.ts';
+import { routedIn } from '../lease/hybrid.ts';
 import { type InvalidLease, LeaseValidator } from '../lease/validate.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { Logger } from '../observe/log.ts';
@@ -40,6 +40,14 @@ export interface ControllerOptions {
    */
   readonly ledger?: OwnershipLedger | undefined;
   readonly provider: RouteTableWriter;
+  /**
+   * The cloud network this controller routes (the provider's, src/cli/controller.ts):
+   * only leases that published exactly this route domain get routes and statuses;
+   * another cloud's leases are its own controller's. Without it (tests of other
+   * things), every lease that published a route domain other than none.
+   */
+  readonly routeDomain?: string | undefined;
+  /** Where this controller's statuses and heartbeat go: its route domain's own (EtcdLeaseStore.routeStatusFor). */
   readonly status: RouteStatusStore;
   readonly budget: DeletionBudget;
   readonly resyncMs: number;
@@ -179,10 +187,10 @@ export class Controller {
     await this.#managed.observe(listed, signal);
     const observedAt = new Date(this.#clock.now()).toISOString();
     const blackholed = listed.flatMap((t) => t.listing.owned.filter((r) => r.state === 'blackhole'));
-    const nextHops = await this.#hosts.resolve(view.valid.filter(wantsCloudRoute), blackholed, signal);
+    const nextHops = await this.#hosts.resolve(view.valid.filter(routedIn(this.#o.routeDomain)), blackholed, signal);
     const ownership = await this.#ownership(listed, view.valid, nextHops, signal);
     const tables = ownership?.tables ?? listed;
-    const drift = computeDrift({ leases: view.valid, nextHops, tables, networks: this.#networks });
+    const drift = computeDrift({ leases: view.valid, nextHops, tables, networks: this.#networks, routeDomain: this.#o.routeDomain });
     const plan = planRoutes(drift, { trusted: true, budget: this.#o.budget, protect: protectedDestinations(snapshot, view.invalid) });
     if (ownership) await this.#ledger?.beforeActing(ownership, plan, signal);
     // Mark programmed leases whose route went missing (hand-deleted, drift) not programmed before repairing them.
@@ -205,7 +213,7 @@ export class Controller {
   async #ownership(listed: readonly ObservedTable[], leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>, signal: AbortSignal): Promise<Ownership | undefined> {
     if (!this.#ledger) return undefined;
     const ledger = await this.#ledger.list(signal);
-    const desired = desiredNextHops(leases, nextHops);
+    const desired = desiredNextHops(leases, nextHops, this.#o.routeDomain);
     return applyLedger({ tables: listed, ledger, desired, marks: this.#o.provider.marksRoutes !== false, now: this.#ledger.now() });
   }
 

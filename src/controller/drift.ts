@@ -1,7 +1,7 @@
 // "What should exist" in the cloud, in one place: the controller plans from it and
 // `tartan audit` reports it. Pure: leases + resolved next hops + the observed
 // tables in, one drift item per (table, destination) out.
-import { wantsCloudRoute } from '../lease/hybrid.ts';
+import { routedIn } from '../lease/hybrid.ts';
 import type { Lease } from '../lease/lease.ts';
 import { type Cidr, contains, formatCidr, overlaps, parseCidr, size } from '../net/cidr.ts';
 import { type NextHop, type RouteEntry, type RouteListing, type TableCapacity, routesTo } from '../../providers/route-table.ts';
@@ -61,22 +61,29 @@ export interface DriftInput {
    * another controller). Without them, only routes that touch a lease are reported.
    */
   readonly networks?: readonly Cidr[] | undefined;
+  /**
+   * The controller's own route domain: only leases that published exactly it are
+   * routed (another cloud's hosts are its controller's). Without it, every lease
+   * that published a route domain other than none.
+   */
+  readonly routeDomain?: string | undefined;
 }
 
 export interface Drift {
   readonly tables: readonly TableDrift[];
   /**
    * Leases that get no cloud route: no route domain published (flannel hosts, agents
-   * not in hybrid mode, `none`), or a host outside this provider's network.
+   * not in hybrid mode, `none`), another route domain, or a host outside this provider's network.
    */
   readonly outOfDomain: readonly string[];
 }
 
 export function computeDrift(input: DriftInput): Drift {
-  const routed = (l: Lease): boolean => wantsCloudRoute(l) && input.nextHops.has(l.attrs.publicIp);
-  const inDomain = input.leases.filter(routed);
+  const inDomain = routedIn(input.routeDomain);
+  const routed = (l: Lease): boolean => inDomain(l) && input.nextHops.has(l.attrs.publicIp);
+  const leases = input.leases.filter(routed);
   const outOfDomain = input.leases.filter((l) => !routed(l)).map((l) => l.key).sort();
-  return { tables: input.tables.map((t) => tableDrift(t, inDomain, input.nextHops, input.networks ?? [])), outOfDomain };
+  return { tables: input.tables.map((t) => tableDrift(t, leases, input.nextHops, input.networks ?? [])), outOfDomain };
 }
 
 function tableDrift(obs: TableObservation, leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>, networks: readonly Cidr[]): TableDrift {

@@ -7,7 +7,7 @@
 // existed, or by a leader that died between the call and the record); every other
 // such route is foreign — reported as a conflict, never changed. Where the cloud
 // marks routes itself the mark stays the rule; the ledger is brought in line with it.
-import { wantsCloudRoute } from '../lease/hybrid.ts';
+import { routedIn } from '../lease/hybrid.ts';
 import { type LedgerEntry, ledgerKey } from '../lease/ledger.ts';
 import type { Lease } from '../lease/lease.ts';
 import { formatCidr } from '../net/cidr.ts';
@@ -34,10 +34,11 @@ export interface Ownership {
 }
 
 /** Destination → the next hop its lease wants, for the leases this controller routes (the adoption rule's "exactly"). */
-export function desiredNextHops(leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>): Map<string, NextHop> {
+export function desiredNextHops(leases: readonly Lease[], nextHops: ReadonlyMap<string, NextHop>, routeDomain?: string): Map<string, NextHop> {
   const desired = new Map<string, NextHop>();
+  const routed = routedIn(routeDomain);
   for (const l of leases) {
-    const hop = wantsCloudRoute(l) ? nextHops.get(l.attrs.publicIp) : undefined;
+    const hop = routed(l) ? nextHops.get(l.attrs.publicIp) : undefined;
     if (hop) desired.set(formatCidr(l.subnet), hop);
   }
   return desired;

@@ -33,7 +33,13 @@ interface Case {
   want: string[];
   states?: Record<string, string>;
   held?: number;
+  /** The controller's own route domain (default: none given, every lease with a route domain other than none). */
+  routeDomain?: string;
 }
+
+const AWS = 'aws:vpc-1';
+const GCE = 'gce:projects/p/global/networks/n';
+const inDomain = (l: Lease, domain: string): Lease => ({ ...l, attrs: { ...l.attrs, backendData: { RouteDomain: domain } } });
 
 const cases: Case[] = [
   { description: 'new lease in the domain → create', leases: [lease(1)], nextHops: hops(1), tables: [table([])], want: ['create 10.244.1.0/24 → i-1'], states: { '10.244.1.0-24': 'pending' } },
@@ -73,12 +79,25 @@ const cases: Case[] = [
     leases: [lease(1, 30), lease(2, 10), lease(3, 20)], nextHops: hops(1, 2, 3), tables: [table([route(1)], { quota: 3, used: 2 })],
     want: ['create 10.244.2.0/24 → i-2'], states: { '10.244.1.0-24': 'programmed', '10.244.2.0-24': 'pending', '10.244.3.0-24': 'overflow' },
   },
+  // One controller per cloud network: each routes only the leases of its own route domain.
+  { description: 'AWS controller, lease in its VPC → create', routeDomain: AWS, leases: [lease(1)], nextHops: hops(1), tables: [table([])], want: ['create 10.244.1.0/24 → i-1'], states: { '10.244.1.0-24': 'pending' } },
+  { description: 'AWS controller, a GCE host\'s lease (its IP resolving by chance) → no route, no status', routeDomain: AWS, leases: [inDomain(lease(1), GCE)], nextHops: hops(1), tables: [table([])], want: [], states: {} },
+  { description: 'AWS controller, another VPC\'s lease → no route, no status', routeDomain: AWS, leases: [inDomain(lease(1), 'aws:vpc-2')], nextHops: hops(1), tables: [table([])], want: [], states: {} },
+  { description: 'AWS controller, a lease that says none → no route', routeDomain: AWS, leases: [inDomain(lease(1), 'none')], nextHops: hops(1), tables: [table([])], want: [], states: {} },
+  { description: 'AWS controller, a flannel lease (no RouteDomain) → no route', routeDomain: AWS, leases: [{ ...lease(1), attrs: { publicIp: '192.168.0.1', backendType: 'vxlan' } }], nextHops: hops(1), tables: [table([])], want: [], states: {} },
+  { description: 'AWS controller, its route for a host now in the GCE network → stale, deleted', routeDomain: AWS, leases: [inDomain(lease(1), GCE)], nextHops: hops(1), tables: [table([route(1)])], want: ['delete 10.244.1.0/24'], states: {} },
+  {
+    description: 'GCE controller among AWS, GCE and on-prem leases → only the GCE one',
+    routeDomain: GCE, leases: [lease(1), inDomain(lease(2), GCE), inDomain(lease(3), 'none')], nextHops: hops(1, 2, 3), tables: [table([])],
+    want: ['create 10.244.2.0/24 → i-2'], states: { '10.244.2.0-24': 'pending' },
+  },
+  { description: 'no route domain given → any lease with a route domain other than none (GCE lease routed)', leases: [inDomain(lease(1), GCE)], nextHops: hops(1), tables: [table([])], want: ['create 10.244.1.0/24 → i-1'] },
 ];
 
 describe('computeDrift + planRoutes', () => {
   for (const c of cases) {
     test(c.description, () => {
-      const drift = computeDrift({ leases: c.leases, nextHops: c.nextHops, tables: c.tables });
+      const drift = computeDrift({ leases: c.leases, nextHops: c.nextHops, tables: c.tables, routeDomain: c.routeDomain });
       const plan = planRoutes(drift, { trusted: c.trusted ?? true, budget: { ...DEFAULT_BUDGET, force: c.force ?? false } });
       assert.deepEqual(plan.actions.map(describeAction), c.want);
       if (c.states) assert.deepEqual(Object.fromEntries([...plan.statuses].map(([k, s]) => [k, s.state])), c.states);

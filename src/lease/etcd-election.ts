@@ -1,5 +1,9 @@
-// Leader election on one etcd key, `<prefix>/controller/leader`, holding the
-// leader's identity under an etcd lease (TTL default 15 s). Taking it is a
+// Leader election on one etcd key, `<prefix>/controller/leader/<scope>` (one leader
+// per provider and route domain: src/controller/election-scope.ts; unscoped,
+// `<prefix>/controller/leader`, as before), holding the leader's identity under an
+// etcd lease (TTL default 15 s). A scoped controller does not take its key while a
+// controller from before the scoping holds the unscoped one: during an upgrade the
+// two would both act on the same tables. Taking it is a
 // create-if-absent transaction; keeping it is a keepalive every TTL/3 plus a read
 // of the key. The key gone or changed, the etcd lease expired, or no keepalive through
 // for two intervals (failures are retried within them) aborts `lost`.
@@ -25,18 +29,24 @@ export interface EtcdElectorOptions {
   readonly onEvent?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Deadline of each etcd request (default: the client's, 5 s). */
   readonly callTimeoutMs?: number;
+  /** The key below `<prefix>/controller/leader/` (ElectionScope.key); without it, `<prefix>/controller/leader` itself. */
+  readonly scope?: string | undefined;
 }
 
 export class EtcdElector implements LeaderElector {
   readonly #o: EtcdElectorOptions;
   readonly #clock: Clock;
   readonly key: string;
+  /** The unscoped key, which must be absent for a scoped elector to lead. */
+  readonly #legacyKey: string | undefined;
   readonly #timeoutMs: number;
 
   constructor(opts: EtcdElectorOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
-    this.key = `${opts.prefix.replace(/\/+$/, '')}/controller/leader`;
+    const unscoped = `${opts.prefix.replace(/\/+$/, '')}/controller/leader`;
+    this.key = opts.scope === undefined ? unscoped : `${unscoped}/${opts.scope}`;
+    this.#legacyKey = opts.scope === undefined ? undefined : unscoped;
     this.#timeoutMs = opts.callTimeoutMs ?? etcdClientSettings(opts.client).callTimeoutMs;
   }
 
@@ -69,8 +79,9 @@ export class EtcdElector implements LeaderElector {
     const lease = this.#o.client.lease(this.#o.ttlSeconds, { autoKeepAlive: false });
     try {
       const leaseId = await this.#call('grant the election lease', signal, () => lease.grant());
-      const res = await this.#call(`create ${this.key}`, signal, () => this.#o.client
-        .if(this.key, 'Create', '==', 0)
+      const free = this.#o.client.if(this.key, 'Create', '==', 0);
+      if (this.#legacyKey !== undefined) free.and(this.#legacyKey, 'Create', '==', 0);
+      const res = await this.#call(`create ${this.key}`, signal, () => free
         .then(this.#o.client.put(this.key).value(this.#o.identity).lease(leaseId))
         .commit());
       if (res.succeeded) {

@@ -1,6 +1,10 @@
 // Leases in etcd, bit-compatible with flannel: `<prefix>/subnets/<key>` holding
 // LeaseAttrs JSON, kept alive by a 24 h etcd lease; a key without an etcd lease is
 // a reservation. tartan's additions (`<prefix>/routes/…`) sit beside, never inside.
+// Route status is kept per route domain, `<prefix>/routes/<domain-slug>/<subnet-key>`
+// and its `heartbeat`: each cloud's controller writes, and each agent reads, its own
+// domain's (routeStatusFor). A store without a route domain sees only the keys
+// directly under `<prefix>/routes/` (tests, and controllers from before the scoping).
 import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import type { NetworkConfig } from '../config/network.ts';
 import { parseNetworkConfig } from '../config/network.ts';
@@ -16,6 +20,7 @@ import {
 import { watchPrefix } from './etcd-watch.ts';
 import { type EtcdTrust, EtcdDeadlineError, etcdCall } from './etcd-call.ts';
 import { etcdClientSettings } from './etcd-client.ts';
+import { routeDomainSlug } from './hybrid.ts';
 import {
   HEARTBEAT_KEY, type PublishedRouteStatus, type RouteStatusHeartbeat, type RouteStatusRead, decodeRouteStatuses, encodeHeartbeat, encodeRouteStatus,
 } from './route-status.ts';
@@ -39,6 +44,8 @@ export interface EtcdLeaseStoreOptions {
   readonly random?: () => number;
   /** Deadline of each etcd request (default: the client's, 5 s). */
   readonly callTimeoutMs?: number;
+  /** Whose route status this store reads and writes (see routeStatusFor). */
+  readonly routeDomain?: string | undefined;
 }
 
 /** An abandoned request (deadline, abort) may still have been applied by etcd. */
@@ -55,8 +62,11 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
   readonly #requests = new Map<string, number>();
   readonly #timeoutMs: number;
   readonly #trust: EtcdTrust;
+  readonly #opts: EtcdLeaseStoreOptions;
+  readonly #routesPrefix: string;
 
   constructor(opts: EtcdLeaseStoreOptions) {
+    this.#opts = opts;
     this.#client = opts.client;
     const settings = etcdClientSettings(opts.client);
     this.#timeoutMs = opts.callTimeoutMs ?? settings.callTimeoutMs;
@@ -65,6 +75,12 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     this.#ttl = opts.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
     this.#clock = opts.clock ?? realClock;
     this.#random = opts.random ?? Math.random;
+    this.#routesPrefix = `${this.prefix}/routes/${opts.routeDomain === undefined ? '' : `${routeDomainSlug(opts.routeDomain)}/`}`;
+  }
+
+  /** The same store, its route status scoped to one route domain: `<prefix>/routes/<domain-slug>/`. */
+  routeStatusFor(routeDomain: string): EtcdLeaseStore {
+    return new EtcdLeaseStore({ ...this.#opts, routeDomain });
   }
 
   get subnetsPrefix(): string {
@@ -235,7 +251,13 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
 
   // --- route status (controller → agents, audit) ---------------------------
   get routesPrefix(): string {
-    return `${this.prefix}/routes/`;
+    return this.#routesPrefix;
+  }
+
+  /** The status key below routesPrefix, or undefined for a key of another scope (a route domain's, seen from the unscoped store). */
+  #statusKey(kv: IKeyValue): string | undefined {
+    const key = kv.key.toString('utf8').slice(this.routesPrefix.length);
+    return key.includes('/') ? undefined : key;
   }
 
   async listRouteStatus(signal: AbortSignal): Promise<RouteStatusRead> {
@@ -244,7 +266,10 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
 
   async snapshotRouteStatus(signal: AbortSignal): Promise<RouteStatusSnapshot> {
     const res = await this.#call('range', `list ${this.routesPrefix}`, signal, () => this.#client.getAll().prefix(this.routesPrefix).exec());
-    const read = decodeRouteStatuses(res.kvs.map((kv) => [kv.key.toString('utf8').slice(this.routesPrefix.length), kv.value.toString('utf8')] as const));
+    const read = decodeRouteStatuses(res.kvs.flatMap((kv) => {
+      const key = this.#statusKey(kv);
+      return key === undefined ? [] : [[key, kv.value.toString('utf8')] as const];
+    }));
     return { ...read, revision: Number(res.header.revision) };
   }
 
@@ -262,7 +287,8 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
           return;
         }
         for (const ev of raw) {
-          const key = ev.kv.key.toString('utf8').slice(this.routesPrefix.length);
+          const key = this.#statusKey(ev.kv);
+          if (key === undefined) continue;
           if (key === HEARTBEAT_KEY) {
             opts.onHeartbeat?.(ev.type === 'delete' ? undefined : decodeRouteStatuses([[key, ev.kv.value.toString('utf8')]]).heartbeat);
             continue;

@@ -115,6 +115,7 @@ describe(`${MANIFEST} on the kube-apiserver emulator`, () => {
     const port = Number(controller?.args?.find((a) => a.startsWith('--metrics-port='))?.split('=')[1]);
     assert.ok(controller?.args?.includes('--kube-subnet-mgr') && controller.args.includes('--leader-elect-resource-namespace=$(POD_NAMESPACE)'), String(controller?.args));
     assert.deepEqual([controller?.livenessProbe?.httpGet, controller?.readinessProbe?.httpGet], [{ path: '/healthz', port }, { path: '/readyz', port }]);
+    assert.deepEqual(controller?.env?.find((e) => (e as { name: string }).name === 'NODE_NAME'), { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, 'the heartbeat node without get pods');
     assert.deepEqual(controller?.envFrom, [{ secretRef: { name: 'tartan-cloud-credentials', optional: true } }]);
     assert.deepEqual(findObject(objects, 'PodDisruptionBudget', 'tartan-controller').spec, { minAvailable: 1, selector: { matchLabels: spec.template.metadata.labels } });
   });

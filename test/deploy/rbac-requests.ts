@@ -109,6 +109,7 @@ export const CONTROLLER_DENIED: readonly ApiRequest[] = [
     name: 'delete lease in tartan', method: 'DELETE', path: `${LEASES}/${NAMESPACE}/leases/${LEASE}`,
     verb: 'delete', resource: 'leases', group: COORD, namespace: NAMESPACE, objName: LEASE,
   },
+  { name: 'get pod (its node comes from NODE_NAME)', method: 'GET', path: `/api/v1/namespaces/${NAMESPACE}/pods/${AGENT_POD}`, verb: 'get', resource: 'pods', group: '', namespace: NAMESPACE, objName: AGENT_POD },
   { name: 'delete node', method: 'DELETE', path: `/api/v1/nodes/${NODE}`, verb: 'delete', resource: 'nodes', group: '', objName: NODE },
   { name: 'get secret', method: 'GET', path: `/api/v1/namespaces/${NAMESPACE}/secrets/tartan-cloud-credentials`, verb: 'get', resource: 'secrets', group: '', namespace: NAMESPACE, objName: 'tartan-cloud-credentials' },
   { name: 'patch node', method: 'PATCH', path: `/api/v1/nodes/${NODE}`, contentType: SMP, body: () => ({ metadata: { labels: { a: 'b' } } }), verb: 'patch', resource: 'nodes', group: '', objName: NODE },

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tartan's tests, demo and bench need on Debian/Ubuntu (as root):
-# etcd, iproute2, nftables, ping, iperf3, curl, openssl, kubectl, a C toolchain and the
-# CNI plugins from the distro, then `npm ci`.
+# etcd, iproute2, nftables, ping, iperf3, curl, openssl, kubectl, a C toolchain, the
+# CNI plugins, docker.io, iptables and busybox-static from the distro, then `npm ci`.
 # Used by both the README quick start and CI (.ci/run), so they cannot drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,12 @@ command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 # Pods in the CNI tests get their network from Debian's real plugins (bridge, host-local,
 # portmap, loopback in /usr/lib/cni), called through tartan's CNI plugin.
 command -v /usr/lib/cni/bridge >/dev/null 2>&1 || need+=(containernetworking-plugins)
+# Docker hosts (test/e2e/docker.test.ts, npm run demo -- --docker): Debian's dockerd (it
+# brings iptables, which the agent's --iptables-forward-rules drive) and a static busybox
+# imported as the containers' image, offline.
+command -v /usr/sbin/dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v iptables-restore >/dev/null 2>&1 || need+=(iptables)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -51,6 +51,13 @@ export interface AgentOptions {
    * controller's route status, read to leave VPC-routed peers out of the kernel.
    */
   readonly hybrid?: { readonly routeDomain: RouteDomain; readonly status: RouteStatusReader } | undefined;
+  /** How peer subnets are judged against SubnetLen (Kubernetes: podCIDRs may be any size inside Network). */
+  readonly prefixRule?: 'exact' | 'at-least-network' | undefined;
+  /**
+   * Runs once after the first kernel sync succeeded (subnet.env written and every peer
+   * programmed), beside the loops (Kubernetes: NetworkUnavailable=False on this node).
+   */
+  readonly afterFirstSync?: ((signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 export interface AgentState {
@@ -116,7 +123,8 @@ export class Agent {
     const env = readSubnetEnv(this.#opts.subnetFile);
     const previous = env ? { subnet: env.subnet, ipv6Subnet: env.ipv6Subnet } : undefined;
     // Everything that can refuse is checked before the kernel is touched (prepare creates flannel.1).
-    const plan = await this.#precheck(previous, signal);
+    const allocates = this.#opts.store.allocates !== false;
+    const plan = allocates ? await this.#precheck(previous, signal) : undefined;
     const prepared = await backend.prepare(signal);
     const attrs = {
       publicIp: iface.publicIp,
@@ -125,7 +133,7 @@ export class Agent {
       backendData: this.#withRouteDomain(prepared.backendData),
       backendV6Data: config.ipv6 ? prepared.backendV6Data : undefined,
     };
-    if (plan.kind === 'reuse' && this.#opts.leaseWrittenAgoMs) {
+    if (plan?.kind === 'reuse' && this.#opts.leaseWrittenAgoMs) {
       assertReusable({ lease: plan.lease, attrs, writtenAgoMs: await this.#opts.leaseWrittenAgoMs(plan.lease.key, signal) });
     }
     const lease = await this.#opts.store.acquire(config, { attrs, previous }, signal);
@@ -279,7 +287,11 @@ export class Agent {
   #validator(own: Lease): LeaseValidator {
     const { iface } = this.#opts;
     const addresses = [iface.ipv4, iface.ipv6, iface.publicIp, iface.publicIpv6].filter((a): a is string => a !== undefined).map(readerAddress);
-    return new LeaseValidator({ config: this.#opts.config, reader: { ownKey: own.key, addresses: new Set(addresses), underlay: this.#opts.underlay } });
+    return new LeaseValidator({
+      config: this.#opts.config,
+      reader: { ownKey: own.key, addresses: new Set(addresses), underlay: this.#opts.underlay },
+      prefixRule: this.#opts.prefixRule,
+    });
   }
 
   async #reconcileLoop(own: Lease, signal: AbortSignal): Promise<void> {
@@ -320,6 +332,7 @@ export class Agent {
         this.#opts.metrics?.kernelRefused.set(refused);
         health?.setDetail('refused', refused > 0 ? `${refused} kernel changes refused (see the log)` : undefined);
         health?.succeeded();
+        this.#firstSync(signal);
         this.state.paths = new Map([...plan.cloud.map((l) => [l.key, 'cloud'] as const), ...plan.kernel.map((l) => [l.key, 'kernel'] as const)]);
         this.state.lastReconcileAt = this.#clock.now();
         this.state.lastError = undefined;
@@ -330,6 +343,18 @@ export class Agent {
         this.#opts.log.error({ err: errorMessage(err), trigger: why }, 'kernel reconcile failed; will retry at the next resync');
       }
     }
+  }
+
+  #firstSyncDone = false;
+
+  /** The after-first-sync hook, once, beside the loops: it retries on its own and never blocks a sync. */
+  #firstSync(signal: AbortSignal): void {
+    const hook = this.#opts.afterFirstSync;
+    if (this.#firstSyncDone || !hook) return;
+    this.#firstSyncDone = true;
+    hook(signal).catch((err: unknown) => {
+      if (!signal.aborted) this.#opts.log.error({ err: errorMessage(err) }, 'after-first-sync step failed');
+    });
   }
 }
 

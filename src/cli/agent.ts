@@ -10,6 +10,7 @@ import { type RouteDomain, detectRouteDomain, parseRouteDomain } from '../agent/
 import { cloudOfBackend, kernelBackendConfig } from '../config/backend.ts';
 import type { Logger } from '../observe/log.ts';
 import { applyMasquerade, connectedNetworks, removeMasquerade } from '../kernel/index.ts';
+import { setForwardRules } from '../kernel/forward.ts';
 import { deviceToReach, observeInterfaces, reversePathFilter } from '../kernel/interfaces.ts';
 import type { Lease } from '../lease/index.ts';
 import { chooseExternalInterface } from '../net/iface.ts';
@@ -23,10 +24,16 @@ import { leaseWrittenAgoMs } from '../lease/written-ago.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { assertNetworkClearOfUnderlay } from '../lease/validate.ts';
 import { type AgentMetrics, createAgentMetrics } from '../observe/metrics.ts';
+import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH, kubeFromFlags, resolveNodeName } from './kube-flags.ts';
+import { KubeLeaseStore } from '../lease/kube.ts';
+import { storedPublicIps } from '../lease/kube-node.ts';
+import type { LeaseHolder, LeaseReader, RouteStatusReader } from '../lease/store.ts';
 
 export const AGENT_FLAGS = flagTable([
   ...ETCD_FLAGS,
   ...ETCD_START_FLAGS,
+  ...KUBE_FLAGS,
+  { name: 'set-node-network-unavailable', type: 'boolean', default: true, help: 'Kubernetes mode: set the node condition NetworkUnavailable=False once subnet.env is written and every peer is programmed (--no-set-node-network-unavailable to leave it to someone else)' },
   { name: 'iface', type: 'list', default: [], help: 'external interface (name or IP); repeat or comma-separate to try several in order' },
   { name: 'iface-regex', type: 'list', default: [], help: 'regex matched against interface IPs, then names; repeatable' },
   { name: 'iface-can-reach', type: 'string', help: 'use the interface the kernel would use to reach this IP' },
@@ -36,7 +43,8 @@ export const AGENT_FLAGS = flagTable([
   { name: 'subnet-lease-renew-margin', type: 'int', default: DEFAULT_RENEW_MARGIN_MINUTES, min: 1, max: 1439, help: 'renew the lease this many minutes before it expires; at most half of --subnet-lease-ttl (left at its default, it shrinks to half a shorter TTL)' },
   { name: 'subnet-lease-ttl', type: 'duration', default: '24h', min: '2m', max: '168h', help: 'etcd lease TTL of a subnet (flannel: fixed 24h; change only for tests)' },
   { name: 'ip-masq', type: 'boolean', default: false, help: 'masquerade traffic leaving the cluster Network (nftables table inet tartan)' },
-  { name: 'net-config-path', type: 'string', help: 'read the network config from this file instead of <etcd-prefix>/config' },
+  { name: 'iptables-forward-rules', type: 'boolean', default: true, help: 'accept forwarded traffic from and to the cluster Network(s) in the iptables filter FORWARD chain (chain TARTAN-FWD), as flannel does: needed where Docker sets the FORWARD policy to DROP; false removes the rules' },
+  { name: 'net-config-path', type: 'string', help: `read the network config from this file instead of <etcd-prefix>/config (Kubernetes mode: default ${KUBE_NET_CONFIG_PATH})` },
   { name: 'healthz-ip', type: 'string', default: '0.0.0.0', check: ipAddress, help: 'address for /healthz and /readyz' },
   { name: 'healthz-port', type: 'int', default: 0, min: 0, max: 65535, help: 'port for /healthz and /readyz (0 = off)' },
   { name: 'resync-period', type: 'duration', default: '10s', min: '1s', max: '1h', help: 'how often the kernel state is read back and repaired' },
@@ -72,50 +80,112 @@ export async function runAgent(argv: readonly string[], root: AbortSignal): Prom
   const health = new Health();
   health.setReason('start', 'acquiring lease'); // the agent clears it once subnet.env is written
   const metrics = createAgentMetrics();
-  const { client, store } = etcdStoreFromFlags(values, { leaseTtlSeconds: values['subnet-lease-ttl'] / 1000 });
   try {
     const port = values['healthz-port'];
     if (port > 0) await startHttpServer({ host: values['healthz-ip'], port, signal, routes: healthRoutes(health, metrics) });
+    const source = values['kube-subnet-mgr'] ? await kubeSource(values, log, health, signal) : await etcdSource(values, log, health, signal);
+    try {
+      const { config, mode } = source;
+      const factory = backendFactory(mode.kernelConfig.backend.type);
+      const canReach = values['iface-can-reach'];
+      const iface = chooseExternalInterface(await observeInterfaces(), {
+        ifaces: values.iface,
+        ifaceRegex: values['iface-regex'],
+        canReachDev: canReach ? await deviceToReach(canReach) : undefined,
+        publicIp: source.publicIps?.publicIp ?? values['public-ip'],
+        publicIpv6: source.publicIps?.publicIpv6 ?? values['public-ipv6'],
+        wantIpv4: config.ipv4 !== undefined,
+        wantIpv6: config.ipv6 !== undefined,
+      });
+      if (mode.routeDomain && mode.routeDomain.id !== 'none' && (await reversePathFilter(iface.name)) === 1) {
+        // Hybrid paths can be asymmetric (A→B through the VPC, B→A over vxlan while B's route overflows).
+        log.warn({ iface: iface.name }, 'strict rp_filter (1) on the external interface drops asymmetric hybrid traffic; set net.ipv4.conf.all.rp_filter and the interface to 2 (loose)');
+      }
+      const underlay = await connectedNetworks(iface.name);
+      assertNetworkClearOfUnderlay(config, underlay, iface.name);
+      const backend = factory({ network: mode.kernelConfig, iface, log, registry: metrics.registry });
+      const agent = new Agent({
+        store: source.store, config, iface, backend, log, underlay, metrics, health,
+        leaseWrittenAgoMs: source.leaseWrittenAgoMs,
+        prefixRule: source.prefixRule,
+        afterFirstSync: source.afterFirstSync,
+        subnetFile: values['subnet-file'],
+        ipMasq: values['ip-masq'],
+        applyIpMasq: (enable, lease, sig) => applyHostRules({ config, values, log }, enable, lease, sig),
+        renewMarginMs: renewMargin,
+        resyncMs: values['resync-period'],
+        hybrid: mode.routeDomain ? { routeDomain: mode.routeDomain, status: source.store } : undefined,
+      });
+      await agent.run(signal);
+      log.info('stopped; lease and kernel state left in place');
+      return 0;
+    } finally {
+      source.close();
+    }
+  } finally {
+    scope.abort(new Error('agent stopped'));
+    lock.release();
+  }
+}
+
+/** Where the agent's leases, network config and route status come from: etcd, or Kubernetes Nodes. */
+interface LeaseSource {
+  readonly store: LeaseReader & LeaseHolder & RouteStatusReader;
+  readonly config: NetworkConfig;
+  readonly mode: { kernelConfig: NetworkConfig; routeDomain?: RouteDomain };
+  readonly leaseWrittenAgoMs?: ((key: string, signal: AbortSignal) => Promise<number | undefined>) | undefined;
+  readonly prefixRule?: 'exact' | 'at-least-network' | undefined;
+  readonly afterFirstSync?: ((signal: AbortSignal) => Promise<void>) | undefined;
+  /** Addresses the node's annotations ask for (node-public-ip(-v6)): they win over the flags. */
+  readonly publicIps?: { publicIp?: string; publicIpv6?: string } | undefined;
+  close(): void;
+}
+
+async function etcdSource(values: AgentOptions, log: Logger, health: Health, signal: AbortSignal): Promise<LeaseSource> {
+  const { client, store } = etcdStoreFromFlags(values, { leaseTtlSeconds: values['subnet-lease-ttl'] / 1000 });
+  try {
     const config = await waitForEtcd(
       { endpoints: values['etcd-endpoints'], timeoutMs: values['etcd-start-timeout'], log, health, signal },
       () => loadNetworkConfig(values['net-config-path'], () => store.getNetworkConfig(signal)),
     );
     const mode = await hybridMode(config, values, log);
-    const factory = backendFactory(mode.kernelConfig.backend.type);
-    const canReach = values['iface-can-reach'];
-    const iface = chooseExternalInterface(await observeInterfaces(), {
-      ifaces: values.iface,
-      ifaceRegex: values['iface-regex'],
-      canReachDev: canReach ? await deviceToReach(canReach) : undefined,
-      publicIp: values['public-ip'],
-      publicIpv6: values['public-ipv6'],
-      wantIpv4: config.ipv4 !== undefined,
-      wantIpv6: config.ipv6 !== undefined,
-    });
-    if (mode.routeDomain && mode.routeDomain.id !== 'none' && (await reversePathFilter(iface.name)) === 1) {
-      // Hybrid paths can be asymmetric (A→B through the VPC, B→A over vxlan while B's route overflows).
-      log.warn({ iface: iface.name }, 'strict rp_filter (1) on the external interface drops asymmetric hybrid traffic; set net.ipv4.conf.all.rp_filter and the interface to 2 (loose)');
-    }
-    const underlay = await connectedNetworks(iface.name);
-    assertNetworkClearOfUnderlay(config, underlay, iface.name);
-    const backend = factory({ network: mode.kernelConfig, iface, log, registry: metrics.registry });
-    const agent = new Agent({
-      store, config, iface, backend, log, underlay, metrics, health,
+    return {
+      // Hybrid: the route status of this host's own route domain (<prefix>/routes/<domain-slug>/).
+      store: mode.routeDomain ? store.routeStatusFor(mode.routeDomain.id) : store, config, mode,
       leaseWrittenAgoMs: (key) => leaseWrittenAgoMs(client, `${store.subnetsPrefix}${key}`),
-      subnetFile: values['subnet-file'],
-      ipMasq: values['ip-masq'],
-      applyIpMasq: (enable, lease, sig) => applyIpMasq(config, enable, lease, sig),
-      renewMarginMs: renewMargin,
-      resyncMs: values['resync-period'],
-      hybrid: mode.routeDomain ? { routeDomain: mode.routeDomain, status: store } : undefined,
-    });
-    await agent.run(signal);
-    log.info('stopped; lease and kernel state left in place');
-    return 0;
-  } finally {
-    scope.abort(new Error('agent stopped'));
+      close: () => client.close(),
+    };
+  } catch (err) {
     client.close();
-    lock.release();
+    throw err;
+  }
+}
+
+/** Kubernetes mode: the node's podCIDR is the lease, the network config is a file (the ConfigMap). */
+async function kubeSource(values: AgentOptions, log: Logger, health: Health, signal: AbortSignal): Promise<LeaseSource> {
+  const config = await loadNetworkConfig(values['net-config-path'] ?? KUBE_NET_CONFIG_PATH, () => Promise.reject(new Error('unreachable')));
+  const mode = await hybridMode(config, values, log);
+  const { api, keys } = kubeFromFlags(values);
+  try {
+    const nodeName = await resolveNodeName(api, process.env, signal);
+    const store = new KubeLeaseStore({
+      api, keys, lifetime: signal, ipv6: config.ipv6 !== undefined, nodeName, routeDomain: mode.routeDomain?.id,
+      log: (level, msg, fields) => log[level](fields, msg),
+      onWaiting: (why) => health.setReason('start', why ?? 'acquiring lease'),
+    });
+    await store.list(signal);
+    const own = store.cache.get(nodeName);
+    log.info({ node: nodeName, server: api.server }, 'Kubernetes mode: leases from Nodes');
+    return {
+      store, config, mode,
+      prefixRule: 'at-least-network',
+      publicIps: own ? storedPublicIps(own, keys) : undefined,
+      afterFirstSync: values['set-node-network-unavailable'] ? (sig) => store.markNetworkAvailable(sig) : undefined,
+      close: () => api.close(),
+    };
+  } catch (err) {
+    api.close();
+    throw err;
   }
 }
 
@@ -127,7 +197,13 @@ function healthRoutes(health: Health, metrics: AgentMetrics): Record<string, Han
   };
 }
 
-async function applyIpMasq(config: NetworkConfig, enable: boolean, lease: Lease, signal: AbortSignal): Promise<void> {
+/** This host's firewall rules, once the lease is known: iptables forward rules (kept by their own resync), then ip-masq. */
+async function applyHostRules(o: { config: NetworkConfig; values: AgentOptions; log: Logger }, enable: boolean, lease: Lease, signal: AbortSignal): Promise<void> {
+  const { config } = o;
+  await setForwardRules({
+    enabled: o.values['iptables-forward-rules'], spec: { ipv4: config.ipv4?.network, ipv6: config.ipv6?.network },
+    resyncMs: o.values['resync-period'], log: o.log, signal,
+  });
   if (!enable) {
     await removeMasquerade({ signal });
     return;

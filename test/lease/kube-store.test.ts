@@ -10,6 +10,7 @@ import { KubeLeaseStore, NETWORK_UNAVAILABLE_REASON } from '../../src/lease/kube
 import { ROUTE_STATUS_ANNOTATION, annotationKeys, heartbeatAnnotation } from '../../src/lease/kube-node.ts';
 import { parseNetworkConfig } from '../../src/config/network.ts';
 import type { LeaseEvent } from '../../src/lease/store.ts';
+import type { PublishedRouteStatus } from '../../src/lease/route-status.ts';
 import { waitFor } from '../support/wait.ts';
 
 const keys = annotationKeys();
@@ -186,8 +187,8 @@ describe('KubeLeaseStore on the kube-apiserver emulator', () => {
     });
     await controller.list(AbortSignal.timeout(10_000));
     h.api.admin.clearCalls();
-    const programmed = { state: 'programmed' as const, tables: { 'rtb-1': 'programmed' as const }, provider: 'aws', updated: new Date().toISOString() };
-    await controller.writeRouteStatuses(new Map([['10.244.31.0-24', programmed], ['10.244.32.0-24', { ...programmed, state: 'pending', tables: { 'rtb-1': 'pending' } }]]), [], AbortSignal.timeout(10_000));
+    const programmed: PublishedRouteStatus = { state: 'programmed', tables: { 'rtb-1': 'programmed' }, provider: 'aws', updated: new Date().toISOString() };
+    await controller.writeRouteStatuses(new Map<string, PublishedRouteStatus>([['10.244.31.0-24', programmed], ['10.244.32.0-24', { ...programmed, state: 'pending', tables: { 'rtb-1': 'pending' } }]]), [], AbortSignal.timeout(10_000));
     assert.equal(h.api.admin.calls().filter((c) => c.method === 'PATCH').length, 2);
     await waitFor('statuses seen by the agent', () => seen.get('10.244.31.0-24') === 'programmed' && seen.get('10.244.32.0-24') === 'pending', 5000);
     // Same status, newer `updated`: no patch.

@@ -52,3 +52,19 @@ export function collectOutput(child: ChildProcess): { lines: string[]; text: () 
   child.stderr?.on('data', onData);
   return { lines, text: () => [...lines, partial].join('\n') };
 }
+
+/** Spawns a process that prints one JSON line when it is ready (relays, emulators); fails with its output if it exits or takes longer. */
+export async function spawnReady(argv: readonly string[], options: SpawnOptions = {}, timeoutMs = 15_000): Promise<{ child: ChildProcess; ready: string }> {
+  const child = spawnTracked(argv[0]!, argv.slice(1), options);
+  const out = collectOutput(child);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = out.lines.find((l) => l.startsWith('{'));
+    if (ready !== undefined) return { child, ready };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`${argv.join(' ')} did not start: ${out.text()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -5,7 +5,8 @@
 // file, `node --experimental-sea-config` turns it into a blob with V8's code cache (the
 // runtime starts the plugin once per pod and command: start-up is its cost), and postject
 // injects the blob into a copy of the node binary (node_modules/node, the same Node that made
-// the blob: the code cache is only valid for it).
+// the blob: the code cache is only valid for it). postject's "Can't find string offset for
+// section name '.note…'" lines on stderr are its ELF library's, harmless.
 //
 // Run it after `npm run build`, which empties dist/. `tartan install-cni` finds the executable
 // at dist/cni/tartan-cni beside the built CLI.
@@ -67,7 +68,10 @@ export async function buildCniExecutable(outDir: string): Promise<string> {
     const blob = join(work, 'plugin.blob');
     await bundleCniPlugin(bundle);
     const config = join(work, 'sea-config.json');
-    writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+    // execArgvExtension none: NODE_OPTIONS in the runtime's environment does not reach the plugin.
+    // useSnapshot was measured slower to start here than the code cache (a custom snapshot
+    // replaces Node's built-in one), so it stays off.
+    writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgvExtension: 'none' }));
     const node = nodeBinary();
     execFileSync(node, ['--experimental-sea-config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
     // Alone in a directory of its own: the check below proves it needs nothing beside it.

@@ -4,11 +4,13 @@
 //                 reach it at <serviceIp>:2379 on the VPC router through two relays
 //                 joined by a Unix socket (relay.ts): no route into the root namespace.
 //   agents        `ip netns exec <host> node src/cli/main.ts agent`, one per host,
-//                 started and stopped one by one. Cloud hosts: --route-domain aws:<vpc>,
-//                 on-prem: --route-domain none, `plainVxlan`: a plain vxlan config file
-//                 (--net-config-path), i.e. a flannel-formatted lease and no hybrid.
-//   controller    `node src/cli/main.ts controller` in the root namespace: it needs only
-//                 etcd and the emulator, both on 127.0.0.1.
+//                 started and stopped one by one. Cloud hosts: --route-domain of their
+//                 network (aws:<vpc>, or gce:projects/<p>/global/networks/<n> in a lab
+//                 with a GCE network), on-prem: --route-domain none, `plainVxlan`: a plain
+//                 vxlan config file (--net-config-path), i.e. a flannel-formatted lease.
+//   controllers   `node src/cli/main.ts controller` in the root namespace, one per cloud
+//                 network (aws, and gce when the lab has one), same cluster name: each
+//                 needs only etcd and its emulator, both on 127.0.0.1.
 //
 // Each host's subnet.env is seeded with its planned subnet (10.42.<N>.0/24) so the
 // agent takes it (flannel's "previous subnet" rule) and pods can exist up front.
@@ -25,6 +27,9 @@ import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
 import type { HybridHost, HybridLab } from './hybrid.ts';
 import { startRelay } from './relay.ts';
 import type { LabVpc } from './vpc.ts';
+import type { LabGce } from './hybrid-gce.ts';
+
+export type LabCloud = 'aws' | 'gce';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const RELAY = fileURLToPath(new URL('./relay.ts', import.meta.url));
@@ -41,6 +46,8 @@ export interface HybridClusterOptions {
   readonly controllerResync?: string | undefined;
   /** Where logs and subnet.env files go (default a new temp dir, removed by destroy()). */
   readonly workDir?: string | undefined;
+  /** The lab's GCE network, when some cloud hosts sit there instead of the VPC. */
+  readonly gce?: LabGce | undefined;
 }
 
 export interface HybridCluster {
@@ -51,9 +58,12 @@ export interface HybridCluster {
   /** Starts a host's agent and waits for its subnet.env (then sets the pods' MTU from it). */
   startAgent(host: HybridHost, o?: { plainVxlan?: boolean }): Promise<void>;
   stopAgent(host: HybridHost): Promise<void>;
-  startController(): void;
-  stopController(): Promise<void>;
-  /** The route status the controller published for a host's lease. */
+  /** Starts the controller of one cloud network (default aws), named `<cloud>-controller` (its --identity too). */
+  startController(cloud?: LabCloud): void;
+  stopController(cloud?: LabCloud): Promise<void>;
+  /** A host's route domain (its agent's --route-domain): its cloud network's, or none. */
+  domainOf(host: HybridHost): string;
+  /** The route status the controller of the host's route domain published for its lease. */
   routeStatus(host: HybridHost): Promise<RouteStatus | undefined>;
   /** The host's lease as the store holds it. */
   lease(host: HybridHost): Promise<Lease | undefined>;
@@ -70,7 +80,8 @@ export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridC
   const store = new EtcdLeaseStore({ client, prefix: o.prefix });
   const agents = new Map<HybridHost, ChildProcess>();
   const logs = new Map<string, string>();
-  let controller: ChildProcess | undefined;
+  const controllers = new Map<LabCloud, ChildProcess>();
+  const domainOf = (h: HybridHost): string => (o.gce?.has(h) ? o.gce.domain : vpc.has(h) ? vpc.domain : 'none');
   let bridge: { stop(): Promise<void> } | undefined;
   try {
     await client.put(`${o.prefix}/config`).value(JSON.stringify({ Network: lab.network, Backend: { Type: 'aws-vpc' } }));
@@ -86,7 +97,7 @@ export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridC
     prefix: o.prefix, store, client, workDir,
     startAgent: async (host, a = {}) => {
       if (agents.has(host)) throw new Error(`the agent on ${host.ns} is running`);
-      const agent = spawn(host.ns.slice(host.ns.lastIndexOf('-') + 1), agentArgv({ lab, vpc, host, workDir, prefix: o.prefix, resync: o.agentResync, plainVxlan: a.plainVxlan }));
+      const agent = spawn(host.ns.slice(host.ns.lastIndexOf('-') + 1), agentArgv({ lab, domain: domainOf(host), host, workDir, prefix: o.prefix, resync: o.agentResync, plainVxlan: a.plainVxlan }));
       agents.set(host, agent);
       await lab.setPodMtu(host, await waitSubnetEnv(host, envFile(workDir, host), agent));
     },
@@ -95,16 +106,23 @@ export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridC
       agents.delete(host);
       if (a) await stopChild(a);
     },
-    startController: () => {
-      if (controller && controller.exitCode === null) throw new Error('the controller is running');
-      controller = spawn('controller', controllerArgv({ vpc, etcdEndpoint: o.etcdEndpoint, prefix: o.prefix, resync: o.controllerResync }),
-        { AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'lab-secret', AWS_EC2_METADATA_DISABLED: 'true' });
+    startController: (cloud = 'aws') => {
+      const running = controllers.get(cloud);
+      if (running && running.exitCode === null) throw new Error(`the ${cloud} controller is running`);
+      const common = { etcdEndpoint: o.etcdEndpoint, prefix: o.prefix, resync: o.controllerResync, cluster: vpc.clusterName, identity: `${cloud}-controller` };
+      // GCE: a longer leader TTL, because the compute client's first call keeps the event loop
+      // busy for over a second on a small machine — longer than a 2 s TTL's two keepalive intervals.
+      controllers.set(cloud, cloud === 'aws'
+        ? spawn('controller', controllerArgv({ ...common, cloud: awsFlags(vpc), ttl: '2s' }), { AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'lab-secret', AWS_EC2_METADATA_DISABLED: 'true' })
+        : spawn('gce-controller', controllerArgv({ ...common, cloud: gceFlags(o.gce), ttl: '10s' }), { GOOGLE_OAUTH_ACCESS_TOKEN: o.gce?.token ?? '' }));
     },
-    stopController: async () => {
-      if (controller) await stopChild(controller);
-      controller = undefined;
+    stopController: async (cloud = 'aws') => {
+      const c = controllers.get(cloud);
+      controllers.delete(cloud);
+      if (c) await stopChild(c);
     },
-    routeStatus: async (host) => (await store.listRouteStatus(new AbortController().signal)).statuses.get(subnetKey(host.subnet)),
+    domainOf,
+    routeStatus: async (host) => (await store.routeStatusFor(domainOf(host)).listRouteStatus(new AbortController().signal)).statuses.get(subnetKey(host.subnet)),
     lease: async (host) => (await store.list(new AbortController().signal)).leases.find((l) => l.key === subnetKey(host.subnet)),
     rawLease: async (host) => {
       const text = await client.get(`${store.subnetsPrefix}${subnetKey(host.subnet)}`).string();
@@ -114,7 +132,8 @@ export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridC
     destroy: async (d = {}) => {
       await Promise.all([...agents.values()].map((a) => stopChild(a)));
       agents.clear();
-      if (controller) await stopChild(controller);
+      await Promise.all([...controllers.values()].map((c) => stopChild(c)));
+      controllers.clear();
       await bridge?.stop();
       await client.delete().prefix(`${o.prefix}/`).exec().catch(() => undefined);
       client.close();
@@ -141,23 +160,30 @@ async function bridgeEtcd(lab: HybridLab, etcdEndpoint: string, workDir: string)
   }
 }
 
-function agentArgv(o: { lab: HybridLab; vpc: LabVpc; host: HybridHost; workDir: string; prefix: string; resync?: string | undefined; plainVxlan?: boolean | undefined }): string[] {
+function agentArgv(o: { lab: HybridLab; domain: string; host: HybridHost; workDir: string; prefix: string; resync?: string | undefined; plainVxlan?: boolean | undefined }): string[] {
   const mode = o.plainVxlan
     ? ['--net-config-path', join(o.workDir, 'plain-vxlan.json')]
-    : ['--route-domain', o.host.kind === 'cloud' ? o.vpc.domain : 'none'];
+    : ['--route-domain', o.domain];
   return [
     'ip', 'netns', 'exec', o.host.ns, process.execPath, MAIN, 'agent', '--etcd-endpoints', `http://${o.lab.serviceIp}:2379`, '--etcd-prefix', o.prefix,
     '--iface', 'eth0', '--subnet-file', envFile(o.workDir, o.host), '--resync-period', o.resync ?? '1s', ...mode,
   ];
 }
 
-function controllerArgv(o: { vpc: LabVpc; etcdEndpoint: string; prefix: string; resync?: string | undefined }): string[] {
+function controllerArgv(o: { cloud: readonly string[]; etcdEndpoint: string; prefix: string; cluster: string; identity: string; ttl: string; resync?: string | undefined }): string[] {
   return [
-    process.execPath, MAIN, 'controller', '--etcd-endpoints', o.etcdEndpoint, '--etcd-prefix', o.prefix,
-    '--provider', 'aws', '--cloud-endpoint', o.vpc.endpoint, '--region', 'us-east-1', '--vpc-id', o.vpc.vpcId,
-    '--route-table-ids', o.vpc.routeTableId, '--cluster-name', o.vpc.clusterName,
-    '--resync-period', o.resync ?? '2s', '--leader-elect-ttl', '2s',
+    process.execPath, MAIN, 'controller', '--etcd-endpoints', o.etcdEndpoint, '--etcd-prefix', o.prefix, ...o.cloud,
+    '--cluster-name', o.cluster, '--identity', o.identity, '--resync-period', o.resync ?? '2s', '--leader-elect-ttl', o.ttl,
   ];
+}
+
+function awsFlags(vpc: LabVpc): string[] {
+  return ['--provider', 'aws', '--cloud-endpoint', vpc.endpoint, '--region', 'us-east-1', '--vpc-id', vpc.vpcId, '--route-table-ids', vpc.routeTableId];
+}
+
+function gceFlags(gce: LabGce | undefined): string[] {
+  if (gce === undefined) throw new Error('this lab has no GCE network');
+  return ['--provider', 'gce', '--cloud-endpoint', gce.endpoint, '--project', gce.project, '--network', gce.network];
 }
 
 /** A child whose stdout and stderr go to `file` (remembered in `logs` for logTail). */

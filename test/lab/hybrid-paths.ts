@@ -3,11 +3,12 @@
 //   vxlan    a route to the peer's subnet on flannel.1 (with its neigh and fdb entries)
 //   host-gw  a route to the peer's subnet via the peer's address
 //   cloud    no route of the host's own for the peer's subnet: the default route takes
-//            it to the VPC router, whose table routes the subnet to the peer
+//            it to the VPC router, whose table of the cloud network both sit in
+//            routes the subnet to the peer
 //   none     none of these (the pair cannot reach each other)
 import { type RawFdb, type RawNeigh, type RawRoute, fdbs, link, neighs, routes } from './inspect.ts';
 import { type HybridHost, type HybridLab, subnetAddress } from './hybrid.ts';
-import type { LabVpc } from './vpc.ts';
+import type { LabCloudNetwork } from './vpc.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 
 export type PathKind = 'cloud' | 'vxlan' | 'host-gw' | 'none';
@@ -35,17 +36,23 @@ async function hostView(ns: string): Promise<HostView> {
   };
 }
 
-/** Every ordered pair of `hosts` (default all), from one kernel dump per host. */
-export async function observePaths(lab: HybridLab, vpc: LabVpc, hosts: readonly HybridHost[] = lab.hosts): Promise<PairPath[]> {
-  const vpcRoutes = await vpc.kernelRoutes();
+/** Every ordered pair of `hosts` (default all), from one kernel dump per host; `clouds`: the lab's VPC, or its cloud networks. */
+export async function observePaths(lab: HybridLab, clouds: LabCloudNetwork | readonly LabCloudNetwork[], hosts: readonly HybridHost[] = lab.hosts): Promise<PairPath[]> {
+  const networks = await Promise.all((isList(clouds) ? clouds : [clouds]).map(async (c) => ({ has: (h: HybridHost) => c.has(h), routes: await c.kernelRoutes() })));
   const views = new Map(await Promise.all(hosts.map(async (h) => [h, await hostView(h.ns)] as const)));
   const out: PairPath[] = [];
   for (const from of hosts) {
     for (const to of hosts) {
-      if (from !== to) out.push(classify(from, to, views.get(from)!, vpcRoutes));
+      // The routes of the one cloud network both hosts sit in, if any.
+      const shared = networks.find((n) => n.has(from) && n.has(to))?.routes ?? [];
+      if (from !== to) out.push(classify(from, to, views.get(from)!, shared));
     }
   }
   return out;
+}
+
+function isList(c: LabCloudNetwork | readonly LabCloudNetwork[]): c is readonly LabCloudNetwork[] {
+  return Array.isArray(c);
 }
 
 function classify(from: HybridHost, to: HybridHost, view: HostView, vpcRoutes: readonly RawRoute[]): PairPath {
@@ -59,7 +66,7 @@ function classify(from: HybridHost, to: HybridHost, view: HostView, vpcRoutes: r
   let path: PathKind = 'none';
   if (route?.dev === 'flannel.1') path = 'vxlan';
   else if (route?.gateway === to.ip) path = 'host-gw';
-  else if (route === undefined && from.kind === 'cloud' && vpcRoutes.some((r) => r.dst === dst && r.gateway === to.ip)) path = 'cloud';
+  else if (route === undefined && vpcRoutes.some((r) => r.dst === dst && r.gateway === to.ip)) path = 'cloud';
   return { from, to, path, vxlanObjects };
 }
 

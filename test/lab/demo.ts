@@ -1,10 +1,12 @@
-// `npm run demo [-- --keep] [-- --backend host-gw] [-- --hosts N] [-- --hybrid]`: a whole tartan
+// `npm run demo [-- --keep] [-- --backend host-gw] [-- --hosts N] [-- --hybrid] [-- --docker]`: a whole tartan
 // cluster on this machine, in network namespaces. etcd runs on host 1's eth0, a real
 // `tartan agent` runs on every host and picks its subnet; pods are then attached to
 // each host's cni0 with the subnet and MTU from its subnet.env, as the CNI plugin does.
 // Prints the subnets and a pod-to-pod ping matrix, then tears everything down
 // (`--keep`: stays up until Ctrl-C and says how to look around). `--hybrid`: cloud
 // hosts in an emulated AWS VPC plus on-prem hosts, with the controller (demo-hybrid.ts).
+// `--docker`: Docker hosts (dockerd with tartan docker-opts and its own FORWARD DROP) and
+// a plain pod host, with a container/pod ping matrix (demo-docker.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'vxlan' },
     hosts: { type: 'string', default: '3' },
     hybrid: { type: 'boolean', default: false },
+    docker: { type: 'boolean', default: false },
   },
 });
 if (process.getuid?.() !== 0) {
@@ -40,6 +43,13 @@ if (values.hybrid) {
   const { runHybridDemo } = await import('./demo-hybrid.ts');
   try {
     process.exitCode = await runHybridDemo({ keep: values.keep, say, untilStopped });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+} else if (values.docker) {
+  const { runDockerDemo } = await import('./demo-docker.ts');
+  try {
+    process.exitCode = await runDockerDemo({ keep: values.keep, backend: values.backend, hosts: Number(values.hosts), say, untilStopped });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

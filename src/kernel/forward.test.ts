@@ -89,10 +89,10 @@ describe('planForwardRules', () => {
       want: [`-I FORWARD 1 ${MARK} -j TARTAN-FWD`],
     },
     {
-      description: 'two jumps: the extra one is deleted',
+      description: 'two jumps: both deleted and one put back after DOCKER-USER (-D takes the first match, which may be the one to keep)',
       network: v4,
-      observed: { forward: [JUMP, DOCKER_FORWARD[0]!, JUMP], chain: OURS_V4 },
-      want: [`-D FORWARD ${MARK} -j TARTAN-FWD`],
+      observed: { forward: [JUMP, DOCKER_FORWARD[0]!, JUMP, DOCKER_FORWARD[1]!], chain: OURS_V4 },
+      want: [`-D FORWARD ${MARK} -j TARTAN-FWD`, `-D FORWARD ${MARK} -j TARTAN-FWD`, `-I FORWARD 2 ${MARK} -j TARTAN-FWD`],
     },
     {
       description: 'a rule that only looks like ours (another comment) is not counted as the jump and never deleted',

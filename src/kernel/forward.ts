@@ -81,11 +81,13 @@ export function planForwardRules(network: Cidr | undefined, observed: ObservedFi
   const lines: string[] = [];
   const chainRight = observed.chain !== undefined && observed.chain.length === want.length && observed.chain.every((r, i) => r === want[i]);
   if (!chainRight) lines.push(`:${FORWARD_CHAIN} - [0:0]`, ...want);
-  if (jumps === 0) {
-    const dockerUser = observed.forward.indexOf(DOCKER_USER_JUMP);
+  if (jumps !== 1) {
+    // None, or several (-D removes the first match, which may be the one to keep): all
+    // of them go and one comes back in its place, in the same transaction.
+    for (let j = 0; j < jumps; j++) lines.push(`-D FORWARD ${JUMP_SPEC}`);
+    const dockerUser = observed.forward.filter((r) => r !== JUMP_RULE).indexOf(DOCKER_USER_JUMP);
     lines.push(`-I FORWARD ${dockerUser + 2} ${JUMP_SPEC}`); // iptables counts from 1: after DOCKER-USER, or first
   }
-  for (let extra = 1; extra < jumps; extra++) lines.push(`-D FORWARD ${JUMP_SPEC}`);
   return lines;
 }
 

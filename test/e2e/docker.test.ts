@@ -119,7 +119,7 @@ describe('Docker hosts (vxlan): dockerd with its stock firewall, tartan forward 
     assert.deepEqual(tartanLines(await filterTable(h(1))), [':TARTAN-FWD - [0:0]', `-A TARTAN-FWD -s ${lab.network} ${MARK} -j ACCEPT`]);
     await waitFor('h1\'s agent to restore its forward rules', async () => tartanLines(await filterTable(h(1))).length === 4, { timeoutMs: 10_000 });
     assert.deepEqual(tartanLines(await filterTable(h(1))), tartanLines(before1));
-    assert.match(agentLog(h(1)), /forward rules were missing or changed; restored/);
+    await waitFor('h1\'s agent to log the repair', () => /forward rules were missing or changed; restored/.test(agentLog(h(1))), { timeoutMs: 5_000 });
     assert.equal((await containerPing(c2, c1.ip)).received, 2);
   });
 

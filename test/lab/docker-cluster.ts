@@ -50,11 +50,14 @@ export async function startDockerCluster(o: DockerClusterOptions): Promise<Docke
     if (a) await stopChild(a);
   };
   const destroy = async (): Promise<void> => {
-    for (const d of daemons.splice(0)) await d.stop();
+    // Every daemon is stopped and everything else torn down even if one stop fails; then that failure is reported.
+    const stopped = await Promise.allSettled(daemons.splice(0).map((d) => d.stop()));
     for (const host of [...agents.keys()]) await stopAgent(host);
     await etcd?.destroy();
     await lab?.destroy();
     rmSync(dir, { recursive: true, force: true });
+    const failed = stopped.find((r) => r.status === 'rejected');
+    if (failed) throw new Error('a lab dockerd did not stop cleanly', { cause: failed.reason });
   };
   try {
     lab = await createLab({ hosts: o.hosts, podsPerHost: 0, outside: o.outside });

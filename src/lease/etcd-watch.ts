@@ -8,6 +8,8 @@ import { type Clock, backoffDelay } from '../util/time.ts';
 export interface RawEvent {
   readonly type: 'put' | 'delete';
   readonly kv: IKeyValue;
+  /** The key as it was before this event (etcd's prev_kv), when it existed. */
+  readonly prevKv?: IKeyValue | undefined;
 }
 
 export interface WatchPrefixOptions<T extends { readonly revision: number }> {
@@ -45,11 +47,11 @@ async function watchUntilBroken<T extends { readonly revision: number }>(
   fromRevision: number,
   advance: (revision: number) => void,
 ): Promise<'aborted' | 'broken'> {
-  const watcher = opts.client.watch().prefix(opts.prefix).startRevision(String(fromRevision)).watcher();
+  const watcher = opts.client.watch().prefix(opts.prefix).startRevision(String(fromRevision)).withPreviousKV().watcher();
   try {
     return await new Promise<'aborted' | 'broken'>((resolve) => {
       watcher.on('data', (res) => {
-        const events = res.events.map((ev): RawEvent => ({ type: ev.type === 'Delete' ? 'delete' : 'put', kv: ev.kv }));
+        const events = res.events.map((ev): RawEvent => ({ type: ev.type === 'Delete' ? 'delete' : 'put', kv: ev.kv, prevKv: ev.prev_kv ?? undefined }));
         if (events.length > 0) opts.onEvents(events);
         advance(Number(res.header.revision) + 1);
       });

@@ -17,12 +17,12 @@ import {
   type AcquireRequest, type LeaseEvent, type LeaseHolder, type LeaseReader, type LeaseSnapshot, type NetworkConfigSource,
   type RouteStatusSnapshot, type RouteStatusStore, type RouteStatusWatchOptions, type SkippedLease, LeaseRevokedError, ROUTE_STATUS_BATCH,
 } from './store.ts';
-import { watchPrefix } from './etcd-watch.ts';
+import { type RawEvent, watchPrefix } from './etcd-watch.ts';
 import { type EtcdTrust, EtcdDeadlineError, etcdCall } from './etcd-call.ts';
 import { etcdClientSettings } from './etcd-client.ts';
 import { routeDomainSlug } from './hybrid.ts';
 import {
-  HEARTBEAT_KEY, type PublishedRouteStatus, type RouteStatusHeartbeat, type RouteStatusRead, decodeRouteStatuses, encodeHeartbeat, encodeRouteStatus,
+  HEARTBEAT_KEY, type PublishedRouteStatus, type RouteStatusHeartbeat, type RouteStatusRead, decodeRouteStatuses, encodeHeartbeat, encodeRouteStatus, sameRouteStatus,
 } from './route-status.ts';
 
 export const DEFAULT_PREFIX = '/coreos.com/network';
@@ -46,6 +46,12 @@ export interface EtcdLeaseStoreOptions {
   readonly callTimeoutMs?: number;
   /** Whose route status this store reads and writes (see routeStatusFor). */
   readonly routeDomain?: string | undefined;
+}
+
+/** A put that leaves value and reservation-ness as they were (a renewal moves the key to a new etcd lease). */
+function unchangedLease(ev: RawEvent): boolean {
+  const prev = ev.prevKv;
+  return ev.type === 'put' && prev !== undefined && prev.value.equals(ev.kv.value) && (prev.lease === '0') === (ev.kv.lease === '0');
 }
 
 /** An abandoned request (deadline, abort) may still have been applied by etcd. */
@@ -137,14 +143,15 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
           opts.onEvents([{ type: 'resync', snapshot: resync }]);
           return;
         }
-        const events: LeaseEvent[] = raw.map((ev) => {
+        // A renewal (the same value on a new etcd lease) changes nothing a lease holds: no event.
+        const events: LeaseEvent[] = raw.filter((ev) => !unchangedLease(ev)).map((ev) => {
           if (ev.type === 'delete') {
             return { type: 'delete', key: ev.kv.key.toString('utf8').slice(this.subnetsPrefix.length), revision: Number(ev.kv.mod_revision) };
           }
           const decoded = this.decode(ev.kv);
           return 'lease' in decoded ? { type: 'put', lease: decoded.lease } : { type: 'skipped', skipped: decoded.skipped };
         });
-        opts.onEvents(events);
+        if (events.length > 0) opts.onEvents(events);
       },
     });
   }
@@ -310,9 +317,15 @@ export class EtcdLeaseStore implements LeaseReader, LeaseHolder, NetworkConfigSo
     await this.#call('put', `write ${this.routesPrefix + key}`, signal, () => this.#client.put(this.routesPrefix + key).value(encodeRouteStatus(status)).exec());
   }
 
+  /** Writes only what differs from what is stored (one range read first when there are puts). */
   async writeRouteStatuses(puts: ReadonlyMap<string, PublishedRouteStatus>, deletes: readonly string[], signal: AbortSignal): Promise<void> {
+    const stored = puts.size > 0 ? (await this.snapshotRouteStatus(signal)).statuses : new Map<string, PublishedRouteStatus>();
+    const changed = [...puts].filter(([key, status]) => {
+      const before = stored.get(key);
+      return before === undefined || !sameRouteStatus(before, status);
+    });
     const ops: IRequestOp[] = [
-      ...[...puts].map(([key, status]): IRequestOp => ({ request_put: { key: Buffer.from(this.routesPrefix + key), value: Buffer.from(encodeRouteStatus(status)) } })),
+      ...changed.map(([key, status]): IRequestOp => ({ request_put: { key: Buffer.from(this.routesPrefix + key), value: Buffer.from(encodeRouteStatus(status)) } })),
       ...deletes.map((key): IRequestOp => ({ request_delete_range: { key: Buffer.from(this.routesPrefix + key) } })),
     ];
     for (let i = 0; i < ops.length; i += ROUTE_STATUS_BATCH) {

@@ -15,7 +15,7 @@
 // Each host's subnet.env is seeded with its planned subnet (10.42.<N>.0/24) so the
 // agent takes it (flannel's "previous subnet" rule) and pods can exist up front.
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,7 +113,7 @@ export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridC
       // GCE: a longer leader TTL, because the compute client's first call keeps the event loop
       // busy for over a second on a small machine — longer than a 2 s TTL's two keepalive intervals.
       controllers.set(cloud, cloud === 'aws'
-        ? spawn('controller', controllerArgv({ ...common, cloud: awsFlags(vpc), ttl: '2s' }), { AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'lab-secret', AWS_EC2_METADATA_DISABLED: 'true' })
+        ? spawn('controller', controllerArgv({ ...common, cloud: awsFlags(vpc), ttl: '2s' }), AWS_LAB_ENV)
         : spawn('gce-controller', controllerArgv({ ...common, cloud: gceFlags(o.gce), ttl: '10s' }), { GOOGLE_OAUTH_ACCESS_TOKEN: o.gce?.token ?? '' }));
     },
     stopController: async (cloud = 'aws') => {
@@ -177,7 +177,11 @@ function controllerArgv(o: { cloud: readonly string[]; etcdEndpoint: string; pre
   ];
 }
 
-function awsFlags(vpc: LabVpc): string[] {
+/** The AWS controller's credentials for the lab's EC2 emulator. */
+export const AWS_LAB_ENV: NodeJS.ProcessEnv = { AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'lab-secret', AWS_EC2_METADATA_DISABLED: 'true' };
+
+/** The AWS controller's flags for the lab's VPC and its one route table. */
+export function awsFlags(vpc: LabVpc): string[] {
   return ['--provider', 'aws', '--cloud-endpoint', vpc.endpoint, '--region', 'us-east-1', '--vpc-id', vpc.vpcId, '--route-table-ids', vpc.routeTableId];
 }
 
@@ -221,11 +225,11 @@ async function spawnReady(argv: readonly string[]): Promise<ChildProcess> {
   return child;
 }
 
-/** Waits until the agent wrote its subnet.env (FLANNEL_MTU appears; the seed has none) and checks it took the planned subnet. */
-async function waitSubnetEnv(host: HybridHost, file: string, agent: ChildProcess): Promise<number> {
+/** Waits until the agent wrote its subnet.env (FLANNEL_MTU appears; the seed, if any, has none) and checks it took the planned subnet. */
+export async function waitSubnetEnv(host: HybridHost, file: string, agent: ChildProcess): Promise<number> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const env = parseEnvFile(readFileSync(file, 'utf8'));
+    const env = parseEnvFile(existsSync(file) ? readFileSync(file, 'utf8') : '');
     const mtu = Number(env.get('FLANNEL_MTU') ?? '0');
     if (mtu > 0) {
       const planned = plannedEnvSubnet(host);
@@ -238,7 +242,8 @@ async function waitSubnetEnv(host: HybridHost, file: string, agent: ChildProcess
   }
 }
 
-function tail(file: string, n: number): string {
+/** The last `n` lines of a log file. */
+export function tail(file: string, n: number): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
   } catch {

@@ -102,7 +102,17 @@ export class KubeClient implements KubeApi {
     const what = `watch ${req.path.split('?')[0]}`;
     const controller = new AbortController();
     const signal = AbortSignal.any([req.signal, controller.signal]);
-    const res = await this.#send('GET', req.path, { Accept: 'application/json' }, undefined, AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)]), what, this.#timeoutMs);
+    // The deadline covers the answer's headers only: a watch then runs until the server
+    // ends it (its timeoutSeconds) or stays silent past idleTimeoutMs. (A timeout signal
+    // left in the request would end every watch after timeoutMs.)
+    const answered = new AbortController();
+    const deadline = setTimeout(() => answered.abort(new DOMException(`no answer within ${this.#timeoutMs} ms`, 'TimeoutError')), this.#timeoutMs);
+    let res: IncomingMessage;
+    try {
+      res = await this.#send('GET', req.path, { Accept: 'application/json' }, undefined, AbortSignal.any([signal, answered.signal]), what, this.#timeoutMs);
+    } finally {
+      clearTimeout(deadline);
+    }
     if ((res.statusCode ?? 0) !== 200) {
       const text = await readAll(res, signal, what, this.#timeoutMs);
       throw statusError(what, res.statusCode ?? 0, text, res.headers['retry-after']);

@@ -10,7 +10,7 @@ import { createEtcdClient, type EtcdLeaseStore } from '../../src/lease/index.ts'
 import { type AwsEmulator, startAwsEmulator } from '../emulators/aws-ec2/emulator.ts';
 import { sharedEtcd } from '../support/etcd.ts';
 import { freePort } from '../support/ports.ts';
-import { putStatus, seedStore, subnet } from './support.ts';
+import { putStatus, seedMac, seedStore, subnet } from './support.ts';
 
 interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
 
@@ -36,11 +36,13 @@ describe('tartan audit (the CLI, as a process)', () => {
     emulator = await startAwsEmulator();
     const vpcId = (await emulator.admin.seedVpc({ cidr: '192.168.0.0/16' })).id;
     table = (await emulator.admin.seedRouteTable({ vpcId, tags: { 'tartan.io/cluster': 'cli' } })).id;
-    store = await seedStore(client, [1, 2].map((n) => ({ n, publicIp: `192.168.0.${n}` })));
+    // Hosts of the emulator's VPC, and their statuses where that VPC's controller writes them.
+    const domain = `aws:${vpcId}`;
+    store = await seedStore(client, [1, 2].map((n) => ({ n, publicIp: `192.168.0.${n}`, backendData: { VNI: 1, VtepMAC: seedMac(n), RouteDomain: domain } })));
     for (const n of [1, 2]) {
       const instanceId = (await emulator.admin.seedInstance({ vpcId, privateIp: `192.168.0.${n}` })).id;
       await emulator.admin.seedRoute({ routeTableId: table, destination: subnet(n), target: { instanceId } });
-      await putStatus(store, n, 'programmed', { [table]: 'programmed' });
+      await putStatus(store.routeStatusFor(domain), n, 'programmed', { [table]: 'programmed' });
     }
     flags = [
       '--etcd-endpoints', etcd.endpoint, '--etcd-prefix', store.prefix,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { EtcdLeaseStore } from '../../src/lease/index.ts';
 import { etcdClientFixture, uniquePrefix } from '../support/etcd.ts';
 import {
-  type ControllerProcess, acquireAll, awsControllerArgs, awsEnv, createsPerRoute, destinationOf, mutatingCalls, networkConfigJson,
+  type ControllerProcess, acquireAll, awsControllerArgs, awsEnv, awsLeaderKey, createsPerRoute, destinationOf, mutatingCalls, networkConfigJson,
   spawnController, startAwsWorld, waitFor, within,
 } from './controller-kit.ts';
 
@@ -33,7 +33,7 @@ describe('two controller processes (leader election on etcd, EC2 emulator)', () 
       for (const r of replicas.values()) await r.stop('SIGKILL');
     });
     const keyOf = (identity: string) => `AKID${identity.toUpperCase().replace('-', '')}`;
-    const leaderKey = `${prefix}/controller/leader`;
+    const leaderKey = awsLeaderKey(world, prefix);
     const describeOutput = () => [...replicas.values()].map((r) => `--- ${r.identity}\n${r.output()}`).join('\n');
 
     const first = await waitFor('a leader', async () => (await etcd.client.get(leaderKey).string()) ?? undefined, 20_000).catch((err: Error) => {
@@ -66,7 +66,7 @@ describe('two controller processes (leader election on etcd, EC2 emulator)', () 
     const routes = new Map((await world.admin.routes({ routeTableId: table })).map((r) => [r.destination, r.target.instanceId]));
     for (const [i, l] of leases.entries()) assert.equal(routes.get(destinationOf(l)), world.instances[i]!.id);
     await waitFor('route status programmed', async () => {
-      const s = (await store.listRouteStatus(AbortSignal.timeout(5000))).statuses;
+      const s = (await store.routeStatusFor(world.domain).listRouteStatus(AbortSignal.timeout(5000))).statuses;
       return s.size === LEASES && [...s.values()].every((v) => (v as { state: string }).state === 'programmed');
     }, 10_000);
 

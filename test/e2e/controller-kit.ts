@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Etcd3 } from 'etcd3';
 import { parseNetworkConfig } from '../../src/config/network.ts';
+import { electionScope } from '../../src/controller/election-scope.ts';
 import { type EtcdLeaseStore, type JsonValue, type Lease, type LeaseAttrs } from '../../src/lease/index.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { createAwsProvider, tartanClusterTag } from '../../providers/aws/index.ts';
@@ -232,6 +233,11 @@ export function awsControllerArgs(world: AwsWorld, o: { etcd: string; prefix: st
     '--cluster-name', world.clusterName, '--route-quota', String(o.quota),
     '--resync-period', o.resync ?? '2s', '--leader-elect-ttl', o.ttl ?? '2s', '--log-level', o.logLevel ?? 'info',
   ];
+}
+
+/** The etcd key an AWS world's controller leads on under `prefix`: `<prefix>/controller/leader/aws/<domain-slug>`. */
+export function awsLeaderKey(world: Pick<AwsWorld, 'domain'>, prefix: string): string {
+  return `${prefix}/controller/leader/${electionScope('aws', world.domain).key}`;
 }
 
 export function awsEnv(accessKeyId: string): Record<string, string> {

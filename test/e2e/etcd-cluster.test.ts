@@ -28,7 +28,7 @@ import { type Lab, type LabPod, createLab } from '../lab/lab.ts';
 import { pingSequence } from '../lab/ping.ts';
 import { type Relay, startRelay } from '../lab/relay.ts';
 import {
-  type ControllerProcess, agentAttrs, awsControllerArgs, awsEnv, createsPerRoute, mutatingCalls, spawnController, startAwsWorld, waitFor,
+  type ControllerProcess, agentAttrs, awsControllerArgs, awsEnv, awsLeaderKey, createsPerRoute, mutatingCalls, spawnController, startAwsWorld, waitFor,
 } from './controller-kit.ts';
 
 const root = process.getuid?.() === 0;
@@ -40,8 +40,8 @@ const keyOf = (identity: string): string => `AKID${identity.toUpperCase().replac
 
 interface Sample { readonly t: number; readonly leader?: string | null; readonly leases?: readonly string[] }
 
-/** Reads the leader key and the lease keys every 100 ms until stopped (90 s at most). */
-function sampleEtcd(endpoints: readonly string[]): { samples: Sample[]; stop(): Promise<void> } {
+/** Reads `leaderKey` and the lease keys every 100 ms until stopped (90 s at most). */
+function sampleEtcd(endpoints: readonly string[], leaderKey: string): { samples: Sample[]; stop(): Promise<void> } {
   const client = createEtcdClient({ endpoints, callTimeoutMs: 1000 });
   const samples: Sample[] = [];
   const until = Date.now() + 90_000;
@@ -49,7 +49,7 @@ function sampleEtcd(endpoints: readonly string[]): { samples: Sample[]; stop(): 
   const loop = (async () => {
     while (!stopped && Date.now() < until) {
       const t = Date.now();
-      const leader = await client.get(`${PREFIX}/controller/leader`).string().catch(() => undefined);
+      const leader = await client.get(leaderKey).string().catch(() => undefined);
       const leases = await client.getAll().prefix(`${PREFIX}/subnets/`).keys().catch(() => undefined);
       samples.push({ t, ...(leader !== undefined ? { leader } : {}), ...(leases ? { leases } : {}) });
       await new Promise((r) => setTimeout(r, 100));
@@ -168,7 +168,7 @@ describe('a 3-member etcd loses its leader and a follower under agents and two c
       timeoutMs: 20_000, details: () => [...controllers.values()].map((c) => `--- ${c.identity}\n${c.output()}`).join('\n'),
     });
 
-    const sampler = sampleEtcd(cluster.endpoints);
+    const sampler = sampleEtcd(cluster.endpoints, awsLeaderKey(world, PREFIX));
     const pings = [pingSequence(pods[0]!.ns, pods[1]!.ip, { maxSeconds: 90 }), pingSequence(pods[1]!.ns, pods[0]!.ip, { maxSeconds: 90 })];
     await new Promise((r) => setTimeout(r, 2000));
 

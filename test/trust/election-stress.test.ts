@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEtcdClient } from '../../src/lease/etcd-client.ts';
 import { startEtcd } from '../support/etcd.ts';
-import { type AwsWorld, awsControllerArgs, awsEnv, networkConfigJson, spawnController, startAwsWorld } from '../e2e/controller-kit.ts';
+import { type AwsWorld, awsControllerArgs, awsEnv, awsLeaderKey, networkConfigJson, spawnController, startAwsWorld } from '../e2e/controller-kit.ts';
 
 const RUNS = Number(process.env.TARTAN_STRESS_RUNS ?? 10);
 const TTL_MS = 5000;
@@ -35,7 +35,7 @@ async function oneRun(world: AwsWorld, n: number): Promise<Run> {
         }
         await new Promise((r) => setTimeout(r, 20));
       }
-      const keyHolder = leaderAfterMs === undefined ? undefined : (await client.get(`${PREFIX}/controller/leader`).string()) ?? undefined;
+      const keyHolder = leaderAfterMs === undefined ? undefined : (await client.get(awsLeaderKey(world, PREFIX)).string()) ?? undefined;
       return { leaderAfterMs, keyHolder, etcdMs, detail: ctl.output().slice(-1500) };
     } finally {
       await ctl.stop();

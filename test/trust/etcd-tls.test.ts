@@ -21,7 +21,8 @@ import { type TestPki, makeTestPki } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 import { type Lab, createLab } from '../lab/lab.ts';
 import { type Relay, startRelay } from '../lab/relay.ts';
-import { agentAttrs, awsControllerArgs, awsEnv, startAwsWorld } from '../e2e/controller-kit.ts';
+import { routeDomainSlug } from '../../src/lease/hybrid.ts';
+import { agentAttrs, awsControllerArgs, awsEnv, awsLeaderKey, startAwsWorld } from '../e2e/controller-kit.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const RELAY = fileURLToPath(new URL('../lab/relay.ts', import.meta.url));
@@ -180,17 +181,21 @@ describe('etcd auth with least-privilege roles (deploy/etcd/roles.sh)', { skip: 
     clients.push(rootClient);
     const details = () => `--- agent\n${agentOut.text()}\n--- controller\n${controllerOut.text()}`;
     await waitFor('the agent holds a lease', async () => (await rootClient.getAll().prefix(`${prefix}/subnets/`).keys()).length === 1, { timeoutMs: 30_000, details });
-    await waitFor('the controller leads', async () => (await rootClient.get(`${prefix}/controller/leader`).string()) === 'ctl-roles', { timeoutMs: 30_000, details });
-    // A lease of a host in the emulated VPC (written as root): the controller routes it and publishes its status (read-write routes/).
+    const leaderKey = awsLeaderKey(world, prefix);
+    await waitFor('the controller leads', async () => (await rootClient.get(leaderKey).string()) === 'ctl-roles', { timeoutMs: 30_000, details });
+    // A lease of a host in the emulated VPC (written as root): the controller routes it and publishes its status (read-write routes/, its domain's).
     await rootClient.put(`${prefix}/subnets/10.42.200.0-24`).value(encodeLeaseAttrs(agentAttrs(world.hosts(0, 1)[0]!))).exec();
-    await waitFor('the controller published route status', async () => (await rootClient.getAll().prefix(`${prefix}/routes/`).keys()).length > 0, { timeoutMs: 30_000, details });
+    const domainRoutes = `${prefix}/routes/${routeDomainSlug(world.domain)}/`;
+    await waitFor('the controller published route status', async () => (await rootClient.getAll().prefix(domainRoutes).keys()).length > 0, { timeoutMs: 30_000, details });
     const audit = await tartan(['audit', '--provider', 'none', '--etcd-prefix', prefix, ...etcdFlags(etcd.endpoint, { ca: pki.ca, cert: rootCert, user: ['tartan-audit', pw.audit] })]);
     assert.ok(audit.code === 0 || audit.code === 1, `the audit could audit: exit ${audit.code}\n${audit.out}`);
     assert.doesNotMatch(`${agentOut.text()}${controllerOut.text()}`, /permission denied/);
 
     const refused: [keyof typeof pw, string][] = [
-      ['agent', `${prefix}/routes/10.42.1.0-24`], ['agent', `${prefix}/config`], ['agent', `${prefix}/controller/leader`],
-      ['audit', `${prefix}/config`], ['audit', `${prefix}/subnets/10.42.9.0-24`], ['audit', `${prefix}/routes/10.42.1.0-24`], ['audit', `${prefix}/controller/leader`],
+      // Today's keys, and the unscoped ones (an unscoped leader key would hold back every scoped controller).
+      ['agent', `${domainRoutes}10.42.1.0-24`], ['agent', `${prefix}/routes/10.42.1.0-24`], ['agent', `${prefix}/config`], ['agent', leaderKey], ['agent', `${prefix}/controller/leader`],
+      ['audit', `${prefix}/config`], ['audit', `${prefix}/subnets/10.42.9.0-24`], ['audit', `${domainRoutes}10.42.1.0-24`], ['audit', `${prefix}/routes/10.42.1.0-24`],
+      ['audit', leaderKey], ['audit', `${prefix}/controller/leader`],
       ['controller', `${prefix}/subnets/10.42.9.0-24`], ['controller', `${prefix}/config`],
     ];
     for (const [user, key] of refused) {

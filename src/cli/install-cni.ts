@@ -35,7 +35,7 @@ export const INSTALL_CNI_FLAGS = flagTable([
   { name: 'cni-conf-dir', type: 'string', default: '/etc/cni/net.d', help: 'CNI conf dir: the conflist goes here' },
   { name: 'cni-conf', type: 'string', default: '/etc/kube-flannel/cni-conf.json', check: regularFilePath, help: "the conflist to install (kube-flannel's cni-conf.json); checked first" },
   { name: 'cni-conf-name', type: 'string', default: '10-flannel.conflist', check: fileName, help: 'file name of the conflist in --cni-conf-dir' },
-  { name: 'cni-plugin', type: 'string', default: defaultPluginPath(import.meta.url), check: regularFilePath, help: 'the plugin executable to install (npm run build:cni; in the image beside the CLI)' },
+  { name: 'cni-plugin', type: 'string', check: regularFilePath, help: `the plugin executable to install (default: ${PLUGIN_IN_DIST} beside the built CLI, i.e. dist/${PLUGIN_IN_DIST} of a checkout; npm run build:cni)` },
 ]);
 
 export const INSTALL_CNI_SUMMARY = "Installs tartan's CNI plugin executable (as flannel and tartan) and the conflist, each atomically, as kube-flannel's init containers do.";
@@ -116,7 +116,7 @@ export async function runInstallCni(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const v = line.options;
-  const plugin = v['cni-plugin'];
+  const plugin = v['cni-plugin'] ?? defaultPluginPath(import.meta.url);
   if (!isFile(plugin)) {
     throw new InvalidInputError('--cni-plugin', plugin, 'does not exist: build the plugin executable with `npm run build:cni` (after `npm run build`), or name it');
   }

@@ -26,7 +26,7 @@ export interface Container {
 }
 
 /** The manifest's objects in file order (needs the emulator: kubectl maps kinds through discovery). */
-export async function manifestObjects(h: Harness, file = MANIFEST): Promise<KubeObject[]> {
+export async function manifestObjects(h: Pick<Harness, 'kubectl'>, file = MANIFEST): Promise<KubeObject[]> {
   const out = await h.kubectl(['create', '--dry-run=client', '--validate=false', '-o', 'json', '-f', file]);
   assert.equal(out.code, 0, `kubectl create --dry-run=client -f ${file}: ${out.stderr}`);
   // One pretty-printed object after another: only a top-level object starts with a line "{".

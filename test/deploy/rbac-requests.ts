@@ -127,7 +127,7 @@ export const send = async (h: Harness, r: ApiRequest, token: string): Promise<Ra
   h.raw(r.method, r.path, { token, ...(r.body ? { body: await r.body(h) } : {}), ...(r.contentType ? { contentType: r.contentType } : {}) });
 
 /** The apiserver's 403 message for `r` by `user`. */
-export function forbiddenText(user: string, r: ApiRequest): string {
+export function forbiddenText(user: string, r: Pick<ApiRequest, 'verb' | 'resource' | 'group' | 'namespace' | 'objName'>): string {
   const [main] = r.resource.split('/');
   const qualified = r.group ? `${main}.${r.group}` : main;
   const scope = r.namespace ? `in the namespace "${r.namespace}"` : 'at the cluster scope';

@@ -18,10 +18,8 @@ import { ROUTE_STATUS_ANNOTATION, heartbeatAnnotation } from '../../src/lease/ku
 import { heartbeatFresh, isProgrammed } from '../../src/lease/route-status.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { sharedEtcd } from '../support/etcd.ts';
-import {
-  type HybridHost, type HybridLab, type LabVpc, type PairPath, type PathKind, type SequenceResult,
-  createHybridLab, failures, observePaths, pathLines, pathTable, ping, pingMatrix, pingSequence, startLabVpc, waitFor,
-} from '../lab/index.ts';
+import { type HybridHost, type HybridLab, type LabVpc, createHybridLab, failures, ping, pingMatrix, startLabVpc } from '../lab/index.ts';
+import { type PairPath, pingsAcross, settlePaths } from '../lab/hybrid-paths.ts';
 import { ipBatch } from '../lab/netns.ts';
 import { type HybridKubeCluster, startHybridKubeCluster } from '../lab/hybrid-kube-cluster.ts';
 
@@ -37,39 +35,18 @@ describe('hybrid in Kubernetes mode: VPC routes for cloud peers, vxlan for the r
   let onprem: readonly HybridHost[];
 
   /** Cloud pairs over the VPC route when the peer is routed, the on-prem L2 over host-gw, everything else over vxlan. */
-  const expected = (from: HybridHost, to: HybridHost, routed: ReadonlySet<HybridHost>): PathKind => {
-    if (from.kind === 'onprem' && to.kind === 'onprem') return 'host-gw';
-    if (from.kind === 'cloud' && to.kind === 'cloud' && routed.has(to)) return 'cloud';
-    return 'vxlan';
-  };
-  const expectedLines = (routed: ReadonlySet<HybridHost>): string[] =>
-    pathLines(hosts.flatMap((from) => hosts.filter((to) => to !== from).map((to) => ({ from, to, path: expected(from, to, routed), vxlanObjects: [] }))));
-  const settle = async (routed: ReadonlySet<HybridHost>): Promise<PairPath[]> => {
-    const want = expectedLines(routed);
-    let last: PairPath[] = [];
-    await waitFor('the expected paths', async () => {
-      last = await observePaths(lab, vpc, hosts);
-      return JSON.stringify(pathLines(last)) === JSON.stringify(want);
-    }, { timeoutMs: 30_000, details: () => `${pathTable(last, hosts)}\n${cluster.logTail()}` });
-    return last;
-  };
+  const settle = (routed: ReadonlySet<HybridHost>): Promise<PairPath[]> => settlePaths({
+    lab, clouds: vpc, hosts, details: () => cluster.logTail(),
+    want: (from, to) => {
+      if (from.kind === 'onprem' && to.kind === 'onprem') return 'host-gw';
+      return from.kind === 'cloud' && to.kind === 'cloud' && routed.has(to) ? 'cloud' : 'vxlan';
+    },
+  });
   const allPods = () => hosts.flatMap((h) => h.pods);
-  /** Runs `step` under 50 pings/s each way between two cloud pods and a cloud and an on-prem pod; asserts none was lost and at least `min` answered. */
-  const withoutLoss = async (min: number, step: () => Promise<void>): Promise<void> => {
-    const [c1, c2] = cloud as [HybridHost, HybridHost];
-    const o1 = onprem[0]!;
-    const streams = [[c1, c2], [c2, c1], [c1, o1], [o1, c2]].map(([a, b]) => pingSequence(a!.pods[0]!.ns, b!.pods[0]!.ip));
-    let results: SequenceResult[];
-    try {
-      await step();
-      await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      results = await Promise.all(streams.map((s) => s.stop()));
-    }
-    for (const r of results) {
-      assert.deepEqual(r.missing, [], r.output.slice(-600));
-      assert.ok(r.answered >= min, `only ${r.answered} replies`);
-    }
+  /** Runs `step` under 50 pings/s each way between two cloud pods and between a cloud and an on-prem pod. */
+  const withoutLoss = (min: number, step: () => Promise<void>): Promise<void> => {
+    const [c1, c2, o1] = [cloud[0]!.pods[0]!, cloud[1]!.pods[0]!, onprem[0]!.pods[0]!];
+    return pingsAcross([[c1, c2], [c2, c1], [c1, o1], [o1, c1]], min, step);
   };
 
   before(async () => {

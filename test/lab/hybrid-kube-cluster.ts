@@ -31,7 +31,7 @@ export interface HybridKubeClusterOptions {
   readonly etcdEndpoint: string;
   /** Agents' --resync-period (default 1s). */
   readonly agentResync?: string | undefined;
-  /** Controller's --resync-period (default 2s): its heartbeat goes stale 2 × this + 5 s after it stops. */
+  /** Controller's --resync-period (default 1s): its heartbeat goes stale 2 × this + 5 s after it stops. */
   readonly controllerResync?: string | undefined;
 }
 
@@ -58,6 +58,13 @@ export interface HybridKubeCluster {
 }
 
 const ELECTION_NAMESPACE = 'default';
+/**
+ * Roomy on purpose: the elector counts its renew deadline from the start of the round
+ * that won, so a cold process's first round slower than the deadline (a loaded 2-core
+ * machine) loses leadership as it wins it. One controller runs at a time, and a
+ * restarted one has the same identity: it takes the Lease at once, whatever these are.
+ */
+const ELECTION_TIMINGS = ['--leader-elect-lease-duration', '10s', '--leader-elect-renew-deadline', '8s', '--leader-elect-retry-period', '1s'];
 
 export async function startHybridKubeCluster(lab: HybridLab, vpc: LabVpc, o: HybridKubeClusterOptions): Promise<HybridKubeCluster> {
   const kube = await startKubeLab(lab, { etcdEndpoint: o.etcdEndpoint, backend: { Type: 'aws-vpc' } });
@@ -86,9 +93,8 @@ export async function startHybridKubeCluster(lab: HybridLab, vpc: LabVpc, o: Hyb
       try {
         controller = spawnTracked(process.execPath, [
           MAIN, 'controller', '--kube-subnet-mgr', '--kubeconfig-file', kube.api.kubeconfigPath, '--net-config-path', kube.netConfPath,
-          '--leader-elect-resource-namespace', ELECTION_NAMESPACE, '--leader-elect-lease-duration', '3s', '--leader-elect-renew-deadline', '2s',
-          '--leader-elect-retry-period', '500ms', ...awsFlags(vpc), '--cluster-name', vpc.clusterName, '--identity', 'aws-controller',
-          '--resync-period', o.controllerResync ?? '2s',
+          '--leader-elect-resource-namespace', ELECTION_NAMESPACE, ...ELECTION_TIMINGS, ...awsFlags(vpc), '--cluster-name', vpc.clusterName, '--identity', 'aws-controller',
+          '--resync-period', o.controllerResync ?? '1s',
         ], { stdio: ['ignore', fd, fd], env: { ...process.env, ...AWS_LAB_ENV, NODE_NAME: kube.nodeName(heartbeatHost) } });
       } finally {
         closeSync(fd);

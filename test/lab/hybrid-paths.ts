@@ -6,10 +6,16 @@
 //            it to the VPC router, whose table of the cloud network both sit in
 //            routes the subnet to the peer
 //   none     none of these (the pair cannot reach each other)
+//
+// settlePaths waits until every pair takes the path a test expects; pingsAcross runs a
+// step (a controller started or stopped) under ping streams and fails on any lost ping.
 import { type RawFdb, type RawNeigh, type RawRoute, fdbs, link, neighs, routes } from './inspect.ts';
 import { type HybridHost, type HybridLab, subnetAddress } from './hybrid.ts';
 import type { LabCloudNetwork } from './vpc.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
+import type { LabPod } from './lab.ts';
+import { type SequenceResult, pingSequence } from './ping.ts';
+import { waitFor } from '../support/wait.ts';
 
 export type PathKind = 'cloud' | 'vxlan' | 'host-gw' | 'none';
 
@@ -85,4 +91,38 @@ export function pathTable(pairs: readonly PairPath[], hosts: readonly HybridHost
 
 export function shortName(h: HybridHost): string {
   return h.ns.slice(h.ns.lastIndexOf('-') + 1);
+}
+
+/** Waits (30 s at most) until every ordered pair of `hosts` takes the path `want` names; returns the last observation. */
+export async function settlePaths(o: {
+  lab: HybridLab; clouds: LabCloudNetwork | readonly LabCloudNetwork[]; hosts: readonly HybridHost[];
+  want: (from: HybridHost, to: HybridHost) => PathKind; details?: () => string;
+}): Promise<PairPath[]> {
+  const want = pathLines(o.hosts.flatMap((from) => o.hosts.filter((to) => to !== from).map((to) => ({ from, to, path: o.want(from, to), vxlanObjects: [] }))));
+  let last: PairPath[] = [];
+  await waitFor('the expected paths', async () => {
+    last = await observePaths(o.lab, o.clouds, o.hosts);
+    return JSON.stringify(pathLines(last)) === JSON.stringify(want);
+  }, { timeoutMs: 30_000, details: () => `${pathTable(last, o.hosts)}\n${o.details?.() ?? ''}` });
+  return last;
+}
+
+/**
+ * Runs `step` under a 50/s ping stream per [from, to] pod pair (and 0.5 s after it),
+ * then fails if any stream lost a ping or got fewer than `min` replies.
+ */
+export async function pingsAcross(pairs: readonly (readonly [LabPod, LabPod])[], min: number, step: () => Promise<void>): Promise<void> {
+  const streams = pairs.map(([from, to]) => pingSequence(from.ns, to.ip));
+  let results: SequenceResult[];
+  try {
+    await step();
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    results = await Promise.all(streams.map((s) => s.stop()));
+  }
+  results.forEach((r, i) => {
+    const name = `${pairs[i]![0].ns} → ${pairs[i]![1].ns}`;
+    if (r.missing.length > 0) throw new Error(`${name}: pings ${r.missing.join(', ')} lost\n${r.output.slice(-600)}`);
+    if (r.answered < min) throw new Error(`${name}: only ${r.answered} replies (at least ${min} expected)`);
+  });
 }

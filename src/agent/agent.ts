@@ -51,8 +51,6 @@ export interface AgentOptions {
    * controller's route status, read to leave VPC-routed peers out of the kernel.
    */
   readonly hybrid?: { readonly routeDomain: RouteDomain; readonly status: RouteStatusReader } | undefined;
-  /** How peer subnets are judged against SubnetLen (Kubernetes: podCIDRs may be any size inside Network). */
-  readonly prefixRule?: 'exact' | 'at-least-network' | undefined;
   /**
    * Runs once after the first kernel sync succeeded (subnet.env written and every peer
    * programmed), beside the loops (Kubernetes: NetworkUnavailable=False on this node).
@@ -290,7 +288,7 @@ export class Agent {
     return new LeaseValidator({
       config: this.#opts.config,
       reader: { ownKey: own.key, addresses: new Set(addresses), underlay: this.#opts.underlay },
-      prefixRule: this.#opts.prefixRule,
+      prefixRule: this.#opts.store.prefixRule,
     });
   }
 

@@ -65,10 +65,10 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
   const kernelStatus = async (domain: string, signal: AbortSignal): Promise<RouteStatusRead> =>
     (domain === opts.routeDomain || !opts.routeStatusOf ? published : await statusStore(domain).listRouteStatus(signal));
   // The controller's validator, without a reader's own rules: the audit sees the cluster as the controller does.
-  const view = new LeaseValidator({ config: opts.config }).validate(snapshot.leases);
+  const view = new LeaseValidator({ config: opts.config, prefixRule: opts.leases.prefixRule }).validate(snapshot.leases);
   const [cloud, kernel] = await Promise.all([
     opts.cloud ? observeCloud(readOnly(opts.cloud), view.valid, opts) : undefined,
-    opts.kernel ? observeKernel(snapshot.leases, kernelStatus, { ...opts.kernel, config: opts.config, now: (opts.now ?? Date.now)() }, deadline) : undefined,
+    opts.kernel ? observeKernel(snapshot.leases, kernelStatus, { ...opts.kernel, config: opts.config, now: (opts.now ?? Date.now)(), prefixRule: opts.leases.prefixRule }, deadline) : undefined,
   ]);
   if (cloud && opts.plan) {
     const plan = planRoutes(cloud.drift, { trusted: true, budget: opts.plan.budget, protect: protectedDestinations(snapshot, view.invalid) });
@@ -112,7 +112,7 @@ async function resolveLeaseHosts(reader: RouteTableReader, leases: readonly Leas
 
 async function observeKernel(
   leases: readonly Lease[], statusOf: (routeDomain: string, signal: AbortSignal) => Promise<RouteStatusRead>,
-  k: NonNullable<AuditOptions['kernel']> & { readonly config: NetworkConfig; readonly now: number }, deadline: Deadline,
+  k: NonNullable<AuditOptions['kernel']> & { readonly config: NetworkConfig; readonly now: number; readonly prefixRule: LeaseReader['prefixRule'] }, deadline: Deadline,
 ): Promise<KernelReport> {
   const where = k.netns ? `reading the kernel (network namespace ${k.netns})` : 'reading the kernel';
   // As the agent does: its own route domain's statuses, and only while the controller's heartbeat is fresh.

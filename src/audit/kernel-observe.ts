@@ -23,6 +23,8 @@ export interface KernelAuditOptions {
    * leaves VPC-routed peers out of the kernel. Asked once this host's lease is known.
    */
   readonly status: (routeDomain: string, signal: AbortSignal) => Promise<ReadonlyMap<string, RouteStatus>>;
+  /** How peer subnet sizes are judged, as the lease store says (Kubernetes: any size inside Network). */
+  readonly prefixRule?: 'exact' | 'at-least-network' | undefined;
   /** Look inside this named network namespace instead of the current one (tests, the lab). */
   readonly netns?: string | undefined;
   /** This host's PublicIP (the agent's --public-ip); default: the lease whose PublicIP is a local address. */
@@ -42,7 +44,7 @@ export async function auditKernel(opts: KernelAuditOptions): Promise<KernelRepor
   const routeDomain = peerRouteDomain(own);
   const networks = await connectedNetworks(dev, { netns: opts.netns });
   // This host's agent validates with its own rules (its lease, its addresses, its underlay): so does its audit.
-  const view = new LeaseValidator({ config: opts.config, reader: { ownKey: own.key, addresses, underlay: networks } }).validate(opts.leases);
+  const view = new LeaseValidator({ config: opts.config, reader: { ownKey: own.key, addresses, underlay: networks }, prefixRule: opts.prefixRule }).validate(opts.leases);
   const state = desiredKernelState({
     config: opts.config, own, host: { dev, networks }, leases: view.valid, held: heldDestinations(view.invalid),
     hybrid: routeDomain ? { routeDomain, status: await opts.status(routeDomain, opts.signal) } : undefined,

@@ -107,14 +107,13 @@ export async function runAgent(argv: readonly string[], root: AbortSignal): Prom
       const agent = new Agent({
         store: source.store, config, iface, backend, log, underlay, metrics, health,
         leaseWrittenAgoMs: source.leaseWrittenAgoMs,
-        prefixRule: source.prefixRule,
         afterFirstSync: source.afterFirstSync,
         subnetFile: values['subnet-file'],
         ipMasq: values['ip-masq'],
         applyIpMasq: (enable, lease, sig) => applyHostRules({ config, values, log }, enable, lease, sig),
         renewMarginMs: renewMargin,
         resyncMs: values['resync-period'],
-        hybrid: mode.routeDomain ? { routeDomain: mode.routeDomain, status: source.store } : undefined,
+        hybrid: mode.routeDomain ? { routeDomain: mode.routeDomain, status: source.status } : undefined,
       });
       await agent.run(signal);
       log.info('stopped; lease and kernel state left in place');
@@ -130,11 +129,12 @@ export async function runAgent(argv: readonly string[], root: AbortSignal): Prom
 
 /** Where the agent's leases, network config and route status come from: etcd, or Kubernetes Nodes. */
 interface LeaseSource {
-  readonly store: LeaseReader & LeaseHolder & RouteStatusReader;
+  readonly store: LeaseReader & LeaseHolder;
+  /** The controller's route status for this host's route domain (hybrid mode). */
+  readonly status: RouteStatusReader;
   readonly config: NetworkConfig;
   readonly mode: { kernelConfig: NetworkConfig; routeDomain?: RouteDomain };
   readonly leaseWrittenAgoMs?: ((key: string, signal: AbortSignal) => Promise<number | undefined>) | undefined;
-  readonly prefixRule?: 'exact' | 'at-least-network' | undefined;
   readonly afterFirstSync?: ((signal: AbortSignal) => Promise<void>) | undefined;
   /** Addresses the node's annotations ask for (node-public-ip(-v6)): they win over the flags. */
   readonly publicIps?: { publicIp?: string; publicIpv6?: string } | undefined;
@@ -151,7 +151,7 @@ async function etcdSource(values: AgentOptions, log: Logger, health: Health, sig
     const mode = await hybridMode(config, values, log);
     return {
       // Hybrid: the route status of this host's own route domain (<prefix>/routes/<domain-slug>/).
-      store: mode.routeDomain ? store.routeStatusFor(mode.routeDomain.id) : store, config, mode,
+      store, status: mode.routeDomain ? store.routeStatusFor(mode.routeDomain.id) : store, config, mode,
       leaseWrittenAgoMs: (key) => leaseWrittenAgoMs(client, `${store.subnetsPrefix}${key}`),
       close: () => client.close(),
     };
@@ -177,8 +177,7 @@ async function kubeSource(values: AgentOptions, log: Logger, health: Health, sig
     const own = store.cache.get(nodeName);
     log.info({ node: nodeName, server: api.server }, 'Kubernetes mode: leases from Nodes');
     return {
-      store, config, mode,
-      prefixRule: 'at-least-network',
+      store, status: store, config, mode,
       publicIps: own ? storedPublicIps(own, keys) : undefined,
       afterFirstSync: values['set-node-network-unavailable'] ? (sig) => store.markNetworkAvailable(sig) : undefined,
       close: () => api.close(),

@@ -13,14 +13,19 @@ import { BUDGET_FLAGS, domainLedger, routeDomainOf } from './controller.ts';
 import { ETCD_FLAGS, etcdStoreFromFlags } from './etcd-flags.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider, providerName } from './provider-flags.ts';
+import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH, kubeFromFlags } from './kube-flags.ts';
+import { KubeLeaseStore } from '../lease/kube.ts';
+import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
+import type { OwnershipLedger } from '../lease/ledger.ts';
 
 export const AUDIT_FLAGS = flagTable([
   ...ETCD_FLAGS,
+  ...KUBE_FLAGS,
   ...replaceFlag(PROVIDER_FLAGS, {
     name: 'provider', type: 'string', choices: ['aws', 'gce', 'alicloud', 'none'],
     help: 'cloud provider, or none to audit leases, route status and the kernel only (default: from the network config Backend.Type aws-vpc / gce / ali-vpc; none for other types)',
   }),
-  { name: 'net-config-path', type: 'string', help: 'read the network config from this file instead of <etcd-prefix>/config' },
+  { name: 'net-config-path', type: 'string', help: `read the network config from this file instead of <etcd-prefix>/config (Kubernetes mode: default ${KUBE_NET_CONFIG_PATH})` },
   { name: 'output', type: 'string', default: 'table', choices: ['table', 'json'], help: 'table for terminals, json for machines (schemaVersion 1)' },
   { name: 'plan', type: 'boolean', default: false, help: 'also print the actions the controller would take to repair the drift (nothing is changed)' },
   { name: 'kernel', type: 'boolean', default: false, help: "also compare this host's kernel (routes, neigh, fdb) with what its agent should have" },
@@ -60,23 +65,22 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
   try {
     const limits = deadline(values.timeout, signal);
     const log = createLogger({ level: values['log-level'], name: 'audit' });
-    const { client, store } = etcdStoreFromFlags(values);
-    closeEtcd = () => client.close();
-    const storeText = redactText(`etcd ${values['etcd-endpoints'].join(',')}`);
+    const source = values['kube-subnet-mgr'] ? kubeAuditSource(values, limits) : etcdAuditSource(values, limits);
+    closeEtcd = source.close;
     // Always read: every lease is validated against it.
-    const config = await readConfig(values, limits, storeText, () => store.getNetworkConfig(limits.signal));
+    const config = await source.config();
     cloud = await chooseCloud(values, config, log);
     const c = cloud;
     // The cloud's route domain: its leases, its controller's statuses and ledger (as that controller keeps them).
     const routeDomain = c ? await limits.read('cloud', `asking the ${c.provider} API which network it routes`, (sig) => routeDomainOf(c, sig)) : undefined;
     const report = await audit({
-      leases: store,
+      leases: source.leases(routeDomain),
       config,
-      ledger: routeDomain ? domainLedger({ client, prefix: store.prefix, cluster: values['cluster-name'], routeDomain }) : undefined,
-      store: { store: storeText, prefix: store.prefix },
+      ledger: routeDomain ? source.ledger(routeDomain) : undefined,
+      store: source.describe,
       cloud,
       routeDomain,
-      routeStatusOf: (domain) => store.routeStatusFor(domain),
+      routeStatusOf: (domain) => source.routeStatusOf(domain),
       deadline: limits,
       plan: values.plan ? { budget: { percent: values['deletion-budget-percent'], min: values['deletion-budget-min'], force: values['force-deletions'] } } : undefined,
       kernel: values.kernel ? { netns: values.netns, publicIp: values['public-ip'] } : undefined,
@@ -94,6 +98,49 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
     closeEtcd?.();
     await Promise.resolve(cloud?.close?.()).catch(() => undefined);
   }
+}
+
+/** What the audit reads leases, statuses and the ledger from: etcd, or the Kubernetes API (no ledger there). */
+interface AuditSource {
+  readonly describe: { readonly store: string; readonly prefix: string };
+  config(): Promise<NetworkConfig>;
+  leases(routeDomain: string | undefined): LeaseReader & Pick<RouteStatusStore, 'listRouteStatus'>;
+  routeStatusOf(domain: string): Pick<RouteStatusStore, 'listRouteStatus'>;
+  ledger(routeDomain: string): OwnershipLedger | undefined;
+  close(): void;
+}
+
+function etcdAuditSource(values: AuditOptions, limits: Deadline): AuditSource {
+  const { client, store } = etcdStoreFromFlags(values);
+  const storeText = redactText(`etcd ${values['etcd-endpoints'].join(',')}`);
+  return {
+    describe: { store: storeText, prefix: store.prefix },
+    config: () => readConfig(values, limits, storeText, () => store.getNetworkConfig(limits.signal)),
+    leases: () => store,
+    routeStatusOf: (domain) => store.routeStatusFor(domain),
+    ledger: (routeDomain) => domainLedger({ client, prefix: store.prefix, cluster: values['cluster-name'], routeDomain }),
+    close: () => client.close(),
+  };
+}
+
+function kubeAuditSource(values: AuditOptions, limits: Deadline): AuditSource {
+  const { api, keys } = kubeFromFlags(values);
+  const lifetime = new AbortController();
+  let store: KubeLeaseStore | undefined;
+  let config: NetworkConfig | undefined;
+  const storeFor = (routeDomain: string | undefined): KubeLeaseStore =>
+    (store ??= new KubeLeaseStore({ api, keys, lifetime: lifetime.signal, ipv6: config?.ipv6 !== undefined, routeDomain }));
+  return {
+    describe: { store: `Kubernetes API ${api.server}`, prefix: '' },
+    config: async () => (config = await limits.read('config', 'reading --net-config-path', () => loadNetworkConfig(values['net-config-path'] ?? KUBE_NET_CONFIG_PATH, () => Promise.reject(new Error('unreachable'))))),
+    leases: (routeDomain) => storeFor(routeDomain),
+    routeStatusOf: (domain) => storeFor(undefined).routeStatusFor(domain),
+    ledger: () => undefined,
+    close: () => {
+      lifetime.abort();
+      api.close();
+    },
+  };
 }
 
 /** The network config names the provider and the cluster Network (cloud) and the backend (kernel). */

@@ -19,10 +19,20 @@ import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider } from './provider-flags.ts';
 import { EtcdLedger } from '../lease/etcd-ledger.ts';
 import type { Etcd3 } from 'etcd3';
-import { electionScope } from '../controller/election-scope.ts';
+import { type ElectionScope, electionScope } from '../controller/election-scope.ts';
 import { DomainLedger, scopedLedgerName } from '../controller/ledger-scope.ts';
 import { InvalidInputError } from '../errors.ts';
 import { type RouteTableReader, canTellRouteDomain } from '../../providers/route-table.ts';
+import type { NetworkConfig } from '../config/network.ts';
+import type { Logger } from '../observe/log.ts';
+import type { LeaderElector } from '../lease/election.ts';
+import type { OwnershipLedger } from '../lease/ledger.ts';
+import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
+import { KubeLeaseStore } from '../lease/kube.ts';
+import { KUBE_ELECTION_DEFAULTS, KubeLeaseElector, kubeLeaseApi, validateElectionTimings } from '../lease/kube-election.ts';
+import { NodeEventingStatus } from '../controller/node-events.ts';
+import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH, kubeFromFlags } from './kube-flags.ts';
+import type { FlagOptions } from '../config/flags.ts';
 
 /** The deletion budget; `tartan audit --plan` takes the same flags. */
 export const BUDGET_FLAGS = flagTable([
@@ -34,11 +44,17 @@ export const BUDGET_FLAGS = flagTable([
 export const CONTROLLER_FLAGS = flagTable([
   ...ETCD_FLAGS,
   ...ETCD_START_FLAGS,
+  ...KUBE_FLAGS,
   ...PROVIDER_FLAGS,
-  { name: 'net-config-path', type: 'string', help: 'read the network config from this file instead of <etcd-prefix>/config' },
+  { name: 'net-config-path', type: 'string', help: `read the network config from this file instead of <etcd-prefix>/config (Kubernetes mode: default ${KUBE_NET_CONFIG_PATH})` },
   { name: 'resync-period', type: 'duration', default: '60s', min: '1s', max: '24h', help: 'full resync: re-list every table and repair drift' },
   { name: 'pass-timeout', type: 'duration', default: '5m', min: '1s', max: '1h', help: 'deadline of one whole pass (observe, plan, act, publish); a pass past it is aborted, logged and counted, and the next one runs' },
   { name: 'leader-elect-ttl', type: 'duration', default: '15s', min: '2s', max: '5m', help: 'etcd lease TTL of <etcd-prefix>/controller/leader/<provider>/<route-domain>' },
+  { name: 'leader-elect-resource-namespace', type: 'string', help: 'Kubernetes mode: namespace of the coordination.k8s.io Lease elected on (default $POD_NAMESPACE, else kube-system)' },
+  { name: 'leader-elect-resource-name', type: 'string', help: 'Kubernetes mode: name of that Lease (default tartan-<route-domain>, one per cloud network)' },
+  { name: 'leader-elect-lease-duration', type: 'duration', default: '15s', min: '1s', max: '5m', help: 'Kubernetes mode: how long a Lease not renewed keeps others waiting (client-go\'s LeaseDuration)' },
+  { name: 'leader-elect-renew-deadline', type: 'duration', default: '10s', min: '500ms', max: '5m', help: 'Kubernetes mode: the leader gives up when it could not renew for this long (< lease duration)' },
+  { name: 'leader-elect-retry-period', type: 'duration', default: '2s', min: '100ms', max: '1m', help: 'Kubernetes mode: how often to try to acquire or renew (renew deadline > 1.2 × this)' },
   { name: 'identity', type: 'string', help: 'leader identity (default hostname + random id)' },
   ...BUDGET_FLAGS,
   { name: 'concurrency', type: 'int', default: 16, min: 1, max: 200, help: 'cloud operations in flight at once (the provider still rate-limits)' },
@@ -66,7 +82,7 @@ export async function runController(argv: readonly string[], root: AbortSignal):
   const signal = AbortSignal.any([root, scope.signal]);
   const health = new Health();
   let leading = false;
-  const { client, store } = etcdStoreFromFlags(values);
+  const source = values['kube-subnet-mgr'] ? kubeControllerSource(values, log, signal) : etcdControllerSource(values, log, health, signal);
   try {
     const built: { metrics?: ControllerMetrics } = {};
     const port = values['metrics-port'];
@@ -76,36 +92,30 @@ export async function runController(argv: readonly string[], root: AbortSignal):
         routes: healthRoutes(health, () => (leading ? 'leading' : 'standby'), () => built.metrics),
       });
     }
-    const config = await waitForEtcd(
-      { endpoints: values['etcd-endpoints'], timeoutMs: values['etcd-start-timeout'], log, health, signal },
-      () => loadNetworkConfig(values['net-config-path'], () => store.getNetworkConfig(signal)),
-    );
+    const config = await source.config();
     const provider = await buildProvider(values, config, log);
     const metrics = createControllerMetrics(() => provider.calls());
     built.metrics = metrics;
     const identity = values.identity ?? defaultIdentity(hostname());
     const routeDomain = await routeDomainOf(provider, signal);
-    const scope = electionScope(provider.provider, routeDomain);
-    const elector = new EtcdElector({
-      client, prefix: store.prefix, identity, ttlSeconds: values['leader-elect-ttl'] / 1000, scope: scope.key,
-      onEvent: (msg, fields) => log.info(fields ?? {}, msg),
-    });
+    const election = electionScope(provider.provider, routeDomain);
+    const domain = source.forDomain(routeDomain, election, identity);
     const controller = new Controller({
-      leases: store, config, provider, routeDomain, status: store.routeStatusFor(routeDomain), log, metrics, health,
-      ledger: domainLedger({ client, prefix: store.prefix, cluster: values['cluster-name'], routeDomain }),
+      leases: source.leases, config, provider, routeDomain, status: domain.status, log, metrics, health,
+      ledger: domain.ledger,
       passTimeoutMs: values['pass-timeout'],
       budget: { percent: values['deletion-budget-percent'], min: values['deletion-budget-min'], force: values['force-deletions'] },
       resyncMs: values['resync-period'],
       concurrency: values.concurrency,
     });
-    log.info({ identity, provider: provider.provider, routeDomain, key: elector.key }, 'campaigning for leadership of this route domain');
-    const leadership = await elector.campaign(signal);
+    log.info({ identity, provider: provider.provider, routeDomain, election: domain.electionName }, 'campaigning for leadership of this route domain');
+    const leadership = await domain.elector.campaign(signal);
     leading = true;
     metrics.leader.set(1);
     const acting = AbortSignal.any([signal, leadership.lost]);
     // Lease events only wake the loop; every pass lists the leases itself.
-    const { revision } = await store.list(acting);
-    const watching = store.watch({ fromRevision: revision + 1, signal: acting, onEvents: () => controller.wake() });
+    const { revision } = await source.leases.list(acting);
+    const watching = source.leases.watch({ fromRevision: revision + 1, signal: acting, onEvents: () => controller.wake() });
     await Promise.all([controller.run(acting), watching]);
     leading = false;
     metrics.leader.set(0);
@@ -125,8 +135,90 @@ export async function runController(argv: readonly string[], root: AbortSignal):
     throw err;
   } finally {
     scope.abort(new Error('controller stopped'));
-    client.close();
+    source.close();
   }
+}
+
+type ControllerOptions = FlagOptions<typeof CONTROLLER_FLAGS>;
+
+/** Where the controller's leases, status, election and ledger live: etcd, or the Kubernetes API. */
+interface ControllerSource {
+  readonly leases: LeaseReader;
+  config(): Promise<NetworkConfig>;
+  /** What depends on the route domain the provider routes (known once the provider is built). */
+  forDomain(routeDomain: string, election: ElectionScope, identity: string): {
+    readonly status: RouteStatusStore;
+    readonly elector: LeaderElector;
+    readonly electionName: string;
+    readonly ledger?: OwnershipLedger | undefined;
+  };
+  close(): void;
+}
+
+function etcdControllerSource(values: ControllerOptions, log: Logger, health: Health, signal: AbortSignal): ControllerSource {
+  const { client, store } = etcdStoreFromFlags(values);
+  return {
+    leases: store,
+    config: () => waitForEtcd(
+      { endpoints: values['etcd-endpoints'], timeoutMs: values['etcd-start-timeout'], log, health, signal },
+      () => loadNetworkConfig(values['net-config-path'], () => store.getNetworkConfig(signal)),
+    ),
+    forDomain: (routeDomain, election, identity) => {
+      const elector = new EtcdElector({
+        client, prefix: store.prefix, identity, ttlSeconds: values['leader-elect-ttl'] / 1000, scope: election.key,
+        onEvent: (msg, fields) => log.info(fields ?? {}, msg),
+      });
+      return {
+        status: store.routeStatusFor(routeDomain), elector, electionName: elector.key,
+        ledger: domainLedger({ client, prefix: store.prefix, cluster: values['cluster-name'], routeDomain }),
+      };
+    },
+    close: () => client.close(),
+  };
+}
+
+/**
+ * Kubernetes mode: leases from Nodes, route status as node annotations (with a Warning
+ * Event on the node when its route fails), election on a coordination.k8s.io Lease.
+ * No ownership ledger: routes are tartan's by the cloud's mark or as exactly a lease's route.
+ */
+function kubeControllerSource(values: ControllerOptions, log: Logger, signal: AbortSignal): ControllerSource {
+  const timings = {
+    leaseDurationMs: values['leader-elect-lease-duration'] ?? KUBE_ELECTION_DEFAULTS.leaseDurationMs,
+    renewDeadlineMs: values['leader-elect-renew-deadline'] ?? KUBE_ELECTION_DEFAULTS.renewDeadlineMs,
+    retryPeriodMs: values['leader-elect-retry-period'] ?? KUBE_ELECTION_DEFAULTS.retryPeriodMs,
+  };
+  validateElectionTimings(timings);
+  const { kc, api, keys } = kubeFromFlags(values);
+  let store: KubeLeaseStore | undefined;
+  let config: NetworkConfig | undefined;
+  const storeFor = (routeDomain: string | undefined): KubeLeaseStore => {
+    store ??= new KubeLeaseStore({
+      api, keys, lifetime: signal, ipv6: config?.ipv6 !== undefined, routeDomain, heartbeatNode: process.env['NODE_NAME'] || undefined,
+      log: (level, msg, fields) => log[level](fields, msg),
+    });
+    return store;
+  };
+  const leases: LeaseReader = {
+    prefixRule: 'at-least-network',
+    list: (sig) => storeFor(undefined).list(sig),
+    watch: (opts) => storeFor(undefined).watch(opts),
+  };
+  return {
+    leases,
+    config: async () => (config = await loadNetworkConfig(values['net-config-path'] ?? KUBE_NET_CONFIG_PATH, () => Promise.reject(new Error('unreachable')))),
+    forDomain: (routeDomain, election, identity) => {
+      const s = storeFor(routeDomain);
+      const namespace = values['leader-elect-resource-namespace'] ?? (process.env['POD_NAMESPACE'] || 'kube-system');
+      const name = values['leader-elect-resource-name'] ?? election.kubeLeaseName;
+      const elector = new KubeLeaseElector({
+        api: kubeLeaseApi(kc), namespace, name, identity, ...timings,
+        onEvent: (msg, fields) => log.info(fields ?? {}, msg),
+      });
+      return { status: new NodeEventingStatus(s, log), elector, electionName: `leases/${namespace}/${name}` };
+    },
+    close: () => api.close(),
+  };
 }
 
 /** The cloud network the provider's managed tables route (AWS without --vpc-id: the VPC of its tables). */

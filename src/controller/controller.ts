@@ -101,7 +101,7 @@ export class Controller {
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
     this.#hosts = new HostResolver({ provider: opts.provider, clock: this.#clock, negativeTtlMs: opts.negativeResolveMs ?? 600_000, log: opts.log });
-    this.#validator = new LeaseValidator({ config: opts.config });
+    this.#validator = new LeaseValidator({ config: opts.config, prefixRule: opts.leases.prefixRule });
     this.#networks = [opts.config.ipv4?.network, opts.config.ipv6?.network].filter((n): n is Cidr => n !== undefined);
     this.#ledger = opts.ledger ? new LedgerKeeper({ ledger: opts.ledger, clock: this.#clock }) : undefined;
     this.#status = new StatusPublisher({ store: opts.status, provider: opts.provider.provider, clock: this.#clock });

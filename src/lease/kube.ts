@@ -50,6 +50,7 @@ export interface KubeLeaseStoreOptions {
 export class KubeLeaseStore implements LeaseReader, LeaseHolder, RouteStatusStore, RouteStatusReader {
   /** Subnets are assigned by kube-controller-manager (spec.podCIDR), not allocated here. */
   readonly allocates = false;
+  readonly prefixRule = 'at-least-network';
   readonly cache: NodeCache;
   readonly #o: KubeLeaseStoreOptions;
   readonly #clock: Clock;
@@ -259,12 +260,22 @@ export class KubeLeaseStore implements LeaseReader, LeaseHolder, RouteStatusStor
     return this.#readStatuses();
   }
 
-  #readStatuses(): RouteStatusRead {
+  /** The statuses with another route domain's heartbeat (the audit reads the cloud's and the host's own). */
+  routeStatusFor(routeDomain: string): Pick<RouteStatusStore, 'listRouteStatus'> {
+    return {
+      listRouteStatus: async (signal) => {
+        await this.#ready(signal);
+        return this.#readStatuses(routeDomain);
+      },
+    };
+  }
+
+  #readStatuses(routeDomain = this.#o.routeDomain ?? ''): RouteStatusRead {
     const statuses = new Map<string, PublishedRouteStatus>();
     const unreadable = new Map<string, InvalidInputError>();
     let heartbeat: RouteStatusHeartbeat | undefined;
     for (const view of this.cache.nodes()) {
-      const hb = this.#heartbeatOf(view);
+      const hb = this.#heartbeatOf(view, routeDomain);
       if (hb && (!heartbeat || Date.parse(hb.observed) > Date.parse(heartbeat.observed))) heartbeat = hb;
       const text = view.annotations[ROUTE_STATUS_ANNOTATION];
       const nl = this.#lease(view);
@@ -278,8 +289,8 @@ export class KubeLeaseStore implements LeaseReader, LeaseHolder, RouteStatusStor
     return { statuses, unreadable, heartbeat };
   }
 
-  #heartbeatOf(view: NodeView): RouteStatusHeartbeat | undefined {
-    const text = view.annotations[heartbeatAnnotation(this.#o.routeDomain ?? '')];
+  #heartbeatOf(view: NodeView, routeDomain = this.#o.routeDomain ?? ''): RouteStatusHeartbeat | undefined {
+    const text = view.annotations[heartbeatAnnotation(routeDomain)];
     if (text === undefined) return undefined;
     try {
       return decodeHeartbeat(text);

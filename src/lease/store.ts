@@ -35,6 +35,12 @@ export interface WatchOptions {
 }
 
 export interface LeaseReader {
+  /**
+   * How a peer's subnet size is judged (LeaseValidator): 'exact' = SubnetLen (etcd, the
+   * default); 'at-least-network' = any size inside Network (Kubernetes podCIDRs, sized by
+   * kube-controller-manager's --node-cidr-mask-size).
+   */
+  readonly prefixRule?: 'exact' | 'at-least-network';
   list(signal: AbortSignal): Promise<LeaseSnapshot>;
   /** Streams changes until the signal aborts; resumes by revision after disconnects. */
   watch(opts: WatchOptions): Promise<void>;

@@ -66,7 +66,7 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
     const limits = deadline(values.timeout, signal);
     const log = createLogger({ level: values['log-level'], name: 'audit' });
     const source = values['kube-subnet-mgr'] ? kubeAuditSource(values, limits) : etcdAuditSource(values, limits);
-    closeEtcd = source.close;
+    closeEtcd = () => source.close();
     // Always read: every lease is validated against it.
     const config = await source.config();
     cloud = await chooseCloud(values, config, log);

@@ -379,6 +379,22 @@ describe('KubeLeaseElector', () => {
     assert.match(lostWhy(a), /no answer within/);
   });
 
+  test('a campaign round slower than RenewDeadline fails and is retried: it never wins a leadership already past its deadline', async () => {
+    const { fake, replica, campaign, advanceTo } = setup();
+    fake.faults.create.push('hang');
+    const a = replica('a');
+    campaign(a);
+    await advanceTo(9_999);
+    assert.equal(a.acquiredAt, undefined);
+    await advanceTo(10_000);
+    assert.equal(a.acquiredAt, undefined, 'the hung create ends at the deadline as a failed round');
+    assert.match(String(a.events.at(-1)?.fields?.['err']), /no answer within 10000 ms/);
+    await advanceTo(12_000);
+    assert.equal(a.acquiredAt, T0 + 12_000, 'the next round wins');
+    await advanceTo(30_000);
+    assert.equal(a.lostAt, undefined, 'and keeps it: renewals began within its deadline');
+  });
+
   test('failures shorter than RenewDeadline keep the leader', async () => {
     const { fake, advanceTo, leaderUntil } = setup();
     const a = await leaderUntil('a', 4_000);

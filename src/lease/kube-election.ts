@@ -148,7 +148,9 @@ export class KubeLeaseElector implements LeaderElector {
       const started = this.#clock.now();
       let waitMs = this.#o.retryPeriodMs * (1 + JITTER_FACTOR * (this.#o.random ?? Math.random)());
       try {
-        if (await this.#round(signal, Infinity)) {
+        // A round that takes longer than RenewDeadline fails (its calls time out) rather than
+        // winning a leadership that the watchdog would end a moment later (a cold, loaded start).
+        if (await this.#round(signal, started + this.#o.renewDeadlineMs)) {
           this.#event('became leader', { leaseTransitions: this.#current?.record.leaseTransitions });
           return this.#hold(started, signal);
         }

@@ -146,7 +146,8 @@ describe('lease planning', () => {
   });
 });
 
-type Fault = Error | 'hang';
+/** An error to throw, a call that never answers, or one that answers after `slowMs` of the fake clock. */
+type Fault = Error | 'hang' | { readonly slowMs: number };
 
 /** One Lease in memory with the apiserver's compare-and-swap; faults injected per call; `cut` makes one elector's calls hang. */
 class FakeLeaseApi {
@@ -196,6 +197,8 @@ class FakeLeaseApi {
     const f = cut ? 'hang' : (this.always ?? this.faults[kind].shift());
     if (f === 'hang') {
       await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    } else if (f && 'slowMs' in f) {
+      await this.clock.sleep(f.slowMs, signal);
     } else if (f) {
       throw f;
     }
@@ -381,14 +384,16 @@ describe('KubeLeaseElector', () => {
 
   test('a campaign round slower than RenewDeadline fails and is retried: it never wins a leadership already past its deadline', async () => {
     const { fake, replica, campaign, advanceTo } = setup();
-    fake.faults.create.push('hang');
+    // Each call alone is within RenewDeadline; together they are not (a cold start on a loaded machine).
+    fake.faults.read.push({ slowMs: 6_000 });
+    fake.faults.create.push({ slowMs: 6_000 });
     const a = replica('a');
     campaign(a);
     await advanceTo(9_999);
     assert.equal(a.acquiredAt, undefined);
     await advanceTo(10_000);
-    assert.equal(a.acquiredAt, undefined, 'the hung create ends at the deadline as a failed round');
-    assert.match(String(a.events.at(-1)?.fields?.['err']), /no answer within 10000 ms/);
+    assert.equal(a.acquiredAt, undefined, 'the round ends at its deadline as a failed one');
+    assert.match(String(a.events.at(-1)?.fields?.['err']), /no answer within 4000 ms/);
     await advanceTo(12_000);
     assert.equal(a.acquiredAt, T0 + 12_000, 'the next round wins');
     await advanceTo(30_000);

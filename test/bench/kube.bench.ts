@@ -11,7 +11,7 @@
 // - `tartan controller --kube-subnet-mgr` on the EC2 emulator (kube-controller.ts),
 //   run beside the agent's quiet window (it talks to an emulator of its own).
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCli } from '../../scripts/build.ts';
@@ -213,7 +213,7 @@ async function joinLatency(api: KubeApiserver, ns: string, n: number): Promise<B
       { suite: SUITE, metric: `agent, node joins at ${n}: POST → its route in the kernel, p50`, value: p(0.5), unit: 'ms', note: `${JOINS} samples` },
       {
         suite: SUITE, metric: `agent, node joins at ${n}: POST → its route in the kernel, p99`, value: p(0.99), unit: 'ms', target: '< 200', met: p(0.99) < 200,
-        note: `the Node is POSTed with its podCIDR and flannel's annotations; ip monitor route in the namespace; slowest ${samples.slice(-3).map((x) => x.toFixed(0)).join(', ')} ms`,
+        note: `the Node is POSTed with its podCIDR and flannel's annotations; ip monitor route in the namespace; slowest ${samples.slice(-3).map((x) => x.toFixed(0)).join(', ')} ms; 1-min load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs`,
       },
     ];
   } finally {

@@ -75,7 +75,8 @@ function stateOf(status: RouteStatus | undefined): string {
   return status?.state ?? 'no status';
 }
 
-function printMatrix(say: (l: string) => void, pods: readonly { ns: string; ip: string }[], cells: readonly MatrixCell[]): number {
+/** The ping matrix, row to column (the --kube demos print it too); returns how many pairs failed. */
+export function printMatrix(say: (l: string) => void, pods: readonly { ns: string; ip: string }[], cells: readonly MatrixCell[]): number {
   const name = (p: { ns: string }): string => p.ns.slice(p.ns.lastIndexOf('-') + 1);
   const width = Math.max(...pods.map((p) => `${name(p)} ${p.ip}`.length));
   say(`\nping (from row to column):\n${''.padEnd(width)}  ${pods.map((p) => name(p).padEnd(5)).join(' ')}`.trimEnd());

@@ -1,4 +1,4 @@
-// `npm run demo [-- --keep] [-- --backend host-gw] [-- --hosts N] [-- --hybrid] [-- --docker]`: a whole tartan
+// `npm run demo [-- --keep] [-- --backend host-gw] [-- --hosts N] [-- --hybrid] [-- --docker] [-- --kube]`: a whole tartan
 // cluster on this machine, in network namespaces. etcd runs on host 1's eth0, a real
 // `tartan agent` runs on every host and picks its subnet; pods are then attached to
 // each host's cni0 with the subnet and MTU from its subnet.env, as the CNI plugin does.
@@ -6,7 +6,9 @@
 // (`--keep`: stays up until Ctrl-C and says how to look around). `--hybrid`: cloud
 // hosts in an emulated AWS VPC plus on-prem hosts, with the controller (demo-hybrid.ts).
 // `--docker`: Docker hosts (dockerd with tartan docker-opts and its own FORWARD DROP) and
-// a plain pod host, with a container/pod ping matrix (demo-docker.ts).
+// a plain pod host, with a container/pod ping matrix (demo-docker.ts). `--kube [--hybrid]`:
+// Kubernetes mode (apiserver emulator, Nodes with podCIDRs, pods through the installed
+// conflist and the real CNI plugins), hybrid with the VPC controller too (demo-kube.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     hosts: { type: 'string', default: '3' },
     hybrid: { type: 'boolean', default: false },
     docker: { type: 'boolean', default: false },
+    kube: { type: 'boolean', default: false },
   },
 });
 if (process.getuid?.() !== 0) {
@@ -39,7 +42,14 @@ let onStop = (): void => process.exit(130);
 process.on('SIGINT', () => onStop());
 process.on('SIGTERM', () => onStop());
 const work = mkdtempSync(join(tmpdir(), 'tartan-demo-'));
-if (values.hybrid) {
+if (values.kube) {
+  const { runKubeDemo } = await import('./demo-kube.ts');
+  try {
+    process.exitCode = await runKubeDemo({ keep: values.keep, hybrid: values.hybrid, backend: values.backend, say, untilStopped });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+} else if (values.hybrid) {
   const { runHybridDemo } = await import('./demo-hybrid.ts');
   try {
     process.exitCode = await runHybridDemo({ keep: values.keep, say, untilStopped });

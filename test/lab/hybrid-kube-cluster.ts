@@ -39,7 +39,7 @@ export interface HybridKubeCluster {
   readonly kube: KubeLab;
   /** Namespace of the controller's election Lease. */
   readonly electionNamespace: string;
-  /** Creates the host's Node (its planned podCIDR), starts its agent and waits for its subnet.env (then sets the pods' MTU). */
+  /** Creates the host's Node (its planned podCIDR), starts its agent and waits for its subnet.env (then sets the lab pods' MTU, if it has any). */
   startAgent(host: HybridHost): Promise<void>;
   stopAgent(host: HybridHost): Promise<void>;
   /** Starts the AWS controller; its heartbeat goes on `heartbeatHost`'s Node. */
@@ -82,7 +82,9 @@ export async function startHybridKubeCluster(lab: HybridLab, vpc: LabVpc, o: Hyb
     startAgent: async (host) => {
       await kube.createNode(host);
       const agent = kube.startAgent(host, ['--route-domain', domainOf(host), '--resync-period', o.agentResync ?? '1s']);
-      await lab.setPodMtu(host, await waitSubnetEnv(host, subnetFileOf(host, kube.dir), agent));
+      const env = await waitSubnetEnv(host, subnetFileOf(host, kube.dir), agent);
+      // A host made without pods has no cni0 yet: the CNI bridge plugin makes it with the MTU from subnet.env.
+      if (host.pods.length > 0) await lab.setPodMtu(host, env);
     },
     stopAgent: async (host) => {
       await kube.stopAgent(host);

@@ -113,10 +113,12 @@ describe('Docker hosts (vxlan): dockerd with its stock firewall, tartan forward 
     await new Promise((r) => setTimeout(r, 3_500)); // three resyncs at --resync-period 1s
     assert.deepEqual(tartanLines(await filterTable(h(1))), tartanLines(before1));
     assert.doesNotMatch(agentLog(h(1)), /forward rules were missing/);
-    // Damage both parts: the jump and one accept.
-    await nsExec(h(1).ns, 'iptables', ['-D', 'FORWARD', '-m', 'comment', '--comment', 'tartan forward', '-j', 'TARTAN-FWD']);
-    await nsExec(h(1).ns, 'iptables', ['-D', 'TARTAN-FWD', '-d', lab.network, '-m', 'comment', '--comment', 'tartan forward', '-j', 'ACCEPT']);
-    assert.deepEqual(tartanLines(await filterTable(h(1))), [':TARTAN-FWD - [0:0]', `-A TARTAN-FWD -s ${lab.network} ${MARK} -j ACCEPT`]);
+    // Damage both parts, the jump and one accept, in one transaction (a resync every second
+    // could repair the first before the second otherwise); it succeeds only if both were there.
+    const damage = await nsExec(h(1).ns, 'iptables-restore', ['--noflush'], {
+      input: `*filter\n-D FORWARD ${MARK} -j TARTAN-FWD\n-D TARTAN-FWD -d ${lab.network} ${MARK} -j ACCEPT\nCOMMIT\n`,
+    });
+    assert.equal(damage.code, 0, damage.stderr);
     await waitFor('h1\'s agent to restore its forward rules', async () => tartanLines(await filterTable(h(1))).length === 4, { timeoutMs: 10_000 });
     assert.deepEqual(tartanLines(await filterTable(h(1))), tartanLines(before1));
     await waitFor('h1\'s agent to log the repair', () => /forward rules were missing or changed; restored/.test(agentLog(h(1))), { timeoutMs: 5_000 });

@@ -24,7 +24,7 @@ import { leaseWrittenAgoMs } from '../lease/written-ago.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { assertNetworkClearOfUnderlay } from '../lease/validate.ts';
 import { type AgentMetrics, createAgentMetrics } from '../observe/metrics.ts';
-import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH, kubeFromFlags, resolveNodeName } from './kube-flags.ts';
+import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH } from './kube-flags.ts';
 import { KubeLeaseStore } from '../lease/kube.ts';
 import { storedPublicIps } from '../lease/kube-node.ts';
 import type { LeaseHolder, LeaseReader, RouteStatusReader } from '../lease/store.ts';
@@ -165,7 +165,8 @@ async function etcdSource(values: AgentOptions, log: Logger, health: Health, sig
 async function kubeSource(values: AgentOptions, log: Logger, health: Health, signal: AbortSignal): Promise<LeaseSource> {
   const config = await loadNetworkConfig(values['net-config-path'] ?? KUBE_NET_CONFIG_PATH, () => Promise.reject(new Error('unreachable')));
   const mode = await hybridMode(config, values, log);
-  const { api, keys } = kubeFromFlags(values);
+  const { kubeFromFlags, resolveNodeName } = await import('./kube-setup.ts');
+  const { api, keys } = await kubeFromFlags(values);
   try {
     const nodeName = await resolveNodeName(api, process.env, signal);
     const store = new KubeLeaseStore({

@@ -13,7 +13,7 @@ import { BUDGET_FLAGS, domainLedger, routeDomainOf } from './controller.ts';
 import { ETCD_FLAGS, etcdStoreFromFlags } from './etcd-flags.ts';
 import { loadNetworkConfig } from './network-config.ts';
 import { PROVIDER_FLAGS, buildProvider, providerName } from './provider-flags.ts';
-import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH, kubeFromFlags } from './kube-flags.ts';
+import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH } from './kube-flags.ts';
 import { KubeLeaseStore } from '../lease/kube.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import type { OwnershipLedger } from '../lease/ledger.ts';
@@ -65,7 +65,7 @@ export async function runAudit(argv: readonly string[], signal: AbortSignal): Pr
   try {
     const limits = deadline(values.timeout, signal);
     const log = createLogger({ level: values['log-level'], name: 'audit' });
-    const source = values['kube-subnet-mgr'] ? kubeAuditSource(values, limits) : etcdAuditSource(values, limits);
+    const source = values['kube-subnet-mgr'] ? await kubeAuditSource(values, limits) : etcdAuditSource(values, limits);
     closeEtcd = () => source.close();
     // Always read: every lease is validated against it.
     const config = await source.config();
@@ -123,8 +123,8 @@ function etcdAuditSource(values: AuditOptions, limits: Deadline): AuditSource {
   };
 }
 
-function kubeAuditSource(values: AuditOptions, limits: Deadline): AuditSource {
-  const { api, keys } = kubeFromFlags(values);
+async function kubeAuditSource(values: AuditOptions, limits: Deadline): Promise<AuditSource> {
+  const { api, keys } = await (await import('./kube-setup.ts')).kubeFromFlags(values);
   const lifetime = new AbortController();
   let store: KubeLeaseStore | undefined;
   let config: NetworkConfig | undefined;

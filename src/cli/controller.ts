@@ -29,9 +29,8 @@ import type { LeaderElector } from '../lease/election.ts';
 import type { OwnershipLedger } from '../lease/ledger.ts';
 import type { LeaseReader, RouteStatusStore } from '../lease/store.ts';
 import { KubeLeaseStore } from '../lease/kube.ts';
-import { KUBE_ELECTION_DEFAULTS, KubeLeaseElector, kubeLeaseApi, validateElectionTimings } from '../lease/kube-election.ts';
 import { NodeEventingStatus } from '../controller/node-events.ts';
-import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH, kubeFromFlags } from './kube-flags.ts';
+import { KUBE_FLAGS, KUBE_NET_CONFIG_PATH } from './kube-flags.ts';
 import type { FlagOptions } from '../config/flags.ts';
 
 /** The deletion budget; `tartan audit --plan` takes the same flags. */
@@ -82,7 +81,7 @@ export async function runController(argv: readonly string[], root: AbortSignal):
   const signal = AbortSignal.any([root, scope.signal]);
   const health = new Health();
   let leading = false;
-  const source = values['kube-subnet-mgr'] ? kubeControllerSource(values, log, signal) : etcdControllerSource(values, log, health, signal);
+  const source = values['kube-subnet-mgr'] ? await kubeControllerSource(values, log, signal) : etcdControllerSource(values, log, health, signal);
   try {
     const built: { metrics?: ControllerMetrics } = {};
     const port = values['metrics-port'];
@@ -182,14 +181,19 @@ function etcdControllerSource(values: ControllerOptions, log: Logger, health: He
  * Event on the node when its route fails), election on a coordination.k8s.io Lease.
  * No ownership ledger: routes are tartan's by the cloud's mark or as exactly a lease's route.
  */
-function kubeControllerSource(values: ControllerOptions, log: Logger, signal: AbortSignal): ControllerSource {
+async function kubeControllerSource(values: ControllerOptions, log: Logger, signal: AbortSignal): Promise<ControllerSource> {
+  // Loaded here only: the Lease API is client-node's, which an etcd-mode controller does not load.
+  const { KUBE_ELECTION_DEFAULTS, KubeLeaseElector, kubeLeaseApi, validateElectionTimings } = await import('../lease/kube-election.ts');
   const timings = {
     leaseDurationMs: values['leader-elect-lease-duration'] ?? KUBE_ELECTION_DEFAULTS.leaseDurationMs,
     renewDeadlineMs: values['leader-elect-renew-deadline'] ?? KUBE_ELECTION_DEFAULTS.renewDeadlineMs,
     retryPeriodMs: values['leader-elect-retry-period'] ?? KUBE_ELECTION_DEFAULTS.retryPeriodMs,
   };
   validateElectionTimings(timings);
-  const { kc, api, keys } = kubeFromFlags(values);
+  const setup = await (await import('./kube-setup.ts')).kubeFromFlags(values);
+  const { api, keys } = setup;
+  // The Lease API is client-node's (the controller loads the cloud SDKs anyway).
+  const kc = await setup.kubeConfig();
   let store: KubeLeaseStore | undefined;
   let config: NetworkConfig | undefined;
   const storeFor = (routeDomain: string | undefined): KubeLeaseStore => {

@@ -1,6 +1,6 @@
 // The few Kubernetes API calls tartan makes, over HTTPS with the credentials and TLS
-// settings of a client-node KubeConfig (kubeconfig file, --kube-api-url, or the pod's
-// in-cluster ServiceAccount). Requests are raw JSON rather than client-node's generated
+// settings of a kubeconfig file, --kube-api-url or the pod's in-cluster ServiceAccount
+// (kube-config.ts; client-node's KubeConfig where a kubeconfig needs an exec plugin). Requests are raw JSON rather than client-node's generated
 // API because a 5,000-node list is read a page at a time and each Node is cut down to
 // a few fields as it arrives (real Nodes carry kilobytes of status and images), and
 // because a watch must end only at the server's timeout or on silence we choose, not
@@ -12,7 +12,9 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { InvalidInputError, RetryableError } from '../errors.ts';
+import type { KubeEndpoint } from './kube-config.ts';
 
 export const DEFAULT_KUBE_CALL_TIMEOUT_MS = 10_000;
 
@@ -66,19 +68,33 @@ export interface KubeApi {
   readonly server: string;
 }
 
+/** Credentials and TLS settings as request options; asked again every minute (rotating tokens). */
+type OptionsSource = () => Promise<RequestOptions>;
+const OPTIONS_TTL_MS = 60_000;
+
 export class KubeClient implements KubeApi {
   readonly server: string;
-  readonly #kc: KubeConfig;
+  readonly #source: OptionsSource;
   readonly #timeoutMs: number;
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #https: boolean;
-  #base: Promise<RequestOptions> | undefined;
+  #base: { at: number; options: Promise<RequestOptions> } | undefined;
 
-  constructor(kc: KubeConfig, opts: { timeoutMs?: number } = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new InvalidInputError('--kubeconfig-file', undefined, 'has no current cluster (current-context names no cluster)');
-    this.#kc = kc;
-    this.server = cluster.server.replace(/\/+$/, '');
+  /** From a lean endpoint (kube-config.ts), or from client-node's KubeConfig (exec plugins, auth providers). */
+  constructor(from: KubeEndpoint | KubeConfig, opts: { timeoutMs?: number } = {}) {
+    if ('getCurrentCluster' in from) {
+      const cluster = from.getCurrentCluster();
+      if (!cluster) throw new InvalidInputError('--kubeconfig-file', undefined, 'has no current cluster (current-context names no cluster)');
+      this.server = cluster.server.replace(/\/+$/, '');
+      this.#source = async () => {
+        const o: RequestOptions = {};
+        await from.applyToHTTPSOptions(o);
+        return o;
+      };
+    } else {
+      this.server = from.server.replace(/\/+$/, '');
+      this.#source = async () => endpointOptions(from);
+    }
     this.#https = this.server.startsWith('https:');
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_KUBE_CALL_TIMEOUT_MS;
     this.#agent = this.#https ? new HttpsAgent({ keepAlive: true, maxSockets: 32 }) : new HttpAgent({ keepAlive: true, maxSockets: 32 });
@@ -153,12 +169,18 @@ export class KubeClient implements KubeApi {
   }
 
   async #options(): Promise<RequestOptions> {
-    this.#base ??= (async () => {
-      const opts: RequestOptions = {};
-      await this.#kc.applyToHTTPSOptions(opts);
-      return opts;
-    })();
-    return this.#base;
+    const now = Date.now();
+    if (!this.#base || now - this.#base.at > OPTIONS_TTL_MS) {
+      const options = this.#source();
+      options.catch(() => {});
+      this.#base = { at: now, options };
+    }
+    try {
+      return await this.#base.options;
+    } catch (err) {
+      this.#base = undefined;
+      throw err;
+    }
   }
 
   async #send(method: string, path: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, what: string, timeoutMs: number): Promise<IncomingMessage> {
@@ -184,6 +206,24 @@ export class KubeClient implements KubeApi {
       req.end();
     });
   }
+}
+
+function endpointOptions(ep: KubeEndpoint): RequestOptions {
+  let token = ep.token;
+  if (ep.tokenFile) {
+    try {
+      token = readFileSync(ep.tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new InvalidInputError('token file', ep.tokenFile, `cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return {
+    ...(ep.ca ? { ca: ep.ca } : {}),
+    ...(ep.cert ? { cert: ep.cert } : {}),
+    ...(ep.key ? { key: ep.key } : {}),
+    rejectUnauthorized: ep.insecureSkipTlsVerify !== true,
+    ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+  };
 }
 
 function isCallerAbort(signal: AbortSignal, _err: Error): boolean {

@@ -155,7 +155,9 @@ export class NodeCache {
     let cont = '';
     let rv = '';
     do {
-      const query = new URLSearchParams({ limit: String(this.#o.pageSize ?? 500) });
+      // 100 Nodes a page: a page of 8 KB Nodes is parsed whole before it is cut down, and the
+      // heap's peak is what the agent's RSS keeps (5,000 Nodes: 138 MB at 100, 167 MB at 500).
+      const query = new URLSearchParams({ limit: String(this.#o.pageSize ?? 100) });
       if (cont) query.set('continue', cont);
       const page = await this.#o.api.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }>({
         method: 'GET', path: `/api/v1/nodes?${query.toString()}`, signal,

@@ -6,7 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAIN } from '../lab/agents.ts';
@@ -96,7 +96,8 @@ describe('tartan install-cni (process, temp dirs)', () => {
         const fd = openSync(flannel, 'r');
         try {
           readSync(fd, head, 0, 16, 0);
-          const size = statSync(flannel).size;
+          // The size of the file this fd reads (a stat by path could already see the renamed new one).
+          const size = fstatSync(fd).size;
           const key = `${head.toString('latin1').split('\n')[1]} ${size}`;
           seen.set(key, (seen.get(key) ?? 0) + 1);
         } finally {

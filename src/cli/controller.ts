@@ -98,9 +98,9 @@ export async function runController(argv: readonly string[], root: AbortSignal):
     const identity = values.identity ?? defaultIdentity(hostname());
     const routeDomain = await routeDomainOf(provider, signal);
     const election = electionScope(provider.provider, routeDomain);
-    const domain = source.forDomain(routeDomain, election, identity);
+    const domain = source.forDomain({ routeDomain, election, identity, config });
     const controller = new Controller({
-      leases: source.leases, config, provider, routeDomain, status: domain.status, log, metrics, health,
+      leases: domain.leases, config, provider, routeDomain, status: domain.status, log, metrics, health,
       ledger: domain.ledger,
       passTimeoutMs: values['pass-timeout'],
       budget: { percent: values['deletion-budget-percent'], min: values['deletion-budget-min'], force: values['force-deletions'] },
@@ -113,8 +113,8 @@ export async function runController(argv: readonly string[], root: AbortSignal):
     metrics.leader.set(1);
     const acting = AbortSignal.any([signal, leadership.lost]);
     // Lease events only wake the loop; every pass lists the leases itself.
-    const { revision } = await source.leases.list(acting);
-    const watching = source.leases.watch({ fromRevision: revision + 1, signal: acting, onEvents: () => controller.wake() });
+    const { revision } = await domain.leases.list(acting);
+    const watching = domain.leases.watch({ fromRevision: revision + 1, signal: acting, onEvents: () => controller.wake() });
     await Promise.all([controller.run(acting), watching]);
     leading = false;
     metrics.leader.set(0);
@@ -142,10 +142,10 @@ type ControllerOptions = FlagOptions<typeof CONTROLLER_FLAGS>;
 
 /** Where the controller's leases, status, election and ledger live: etcd, or the Kubernetes API. */
 interface ControllerSource {
-  readonly leases: LeaseReader;
   config(): Promise<NetworkConfig>;
-  /** What depends on the route domain the provider routes (known once the provider is built). */
-  forDomain(routeDomain: string, election: ElectionScope, identity: string): {
+  /** What depends on the config and the route domain the provider routes (known once the provider is built). */
+  forDomain(o: { routeDomain: string; election: ElectionScope; identity: string; config: NetworkConfig }): {
+    readonly leases: LeaseReader;
     readonly status: RouteStatusStore;
     readonly elector: LeaderElector;
     readonly electionName: string;
@@ -157,18 +157,17 @@ interface ControllerSource {
 function etcdControllerSource(values: ControllerOptions, log: Logger, health: Health, signal: AbortSignal): ControllerSource {
   const { client, store } = etcdStoreFromFlags(values);
   return {
-    leases: store,
     config: () => waitForEtcd(
       { endpoints: values['etcd-endpoints'], timeoutMs: values['etcd-start-timeout'], log, health, signal },
       () => loadNetworkConfig(values['net-config-path'], () => store.getNetworkConfig(signal)),
     ),
-    forDomain: (routeDomain, election, identity) => {
+    forDomain: ({ routeDomain, election, identity }) => {
       const elector = new EtcdElector({
         client, prefix: store.prefix, identity, ttlSeconds: values['leader-elect-ttl'] / 1000, scope: election.key,
         onEvent: (msg, fields) => log.info(fields ?? {}, msg),
       });
       return {
-        status: store.routeStatusFor(routeDomain), elector, electionName: elector.key,
+        leases: store, status: store.routeStatusFor(routeDomain), elector, electionName: elector.key,
         ledger: domainLedger({ client, prefix: store.prefix, cluster: values['cluster-name'], routeDomain }),
       };
     },
@@ -183,43 +182,31 @@ function etcdControllerSource(values: ControllerOptions, log: Logger, health: He
  */
 async function kubeControllerSource(values: ControllerOptions, log: Logger, signal: AbortSignal): Promise<ControllerSource> {
   // Loaded here only: the Lease API is client-node's, which an etcd-mode controller does not load.
-  const { KUBE_ELECTION_DEFAULTS, KubeLeaseElector, kubeLeaseApi, validateElectionTimings } = await import('../lease/kube-election.ts');
+  const { KubeLeaseElector, kubeLeaseApi, validateElectionTimings } = await import('../lease/kube-election.ts');
   const timings = {
-    leaseDurationMs: values['leader-elect-lease-duration'] ?? KUBE_ELECTION_DEFAULTS.leaseDurationMs,
-    renewDeadlineMs: values['leader-elect-renew-deadline'] ?? KUBE_ELECTION_DEFAULTS.renewDeadlineMs,
-    retryPeriodMs: values['leader-elect-retry-period'] ?? KUBE_ELECTION_DEFAULTS.retryPeriodMs,
+    leaseDurationMs: values['leader-elect-lease-duration'],
+    renewDeadlineMs: values['leader-elect-renew-deadline'],
+    retryPeriodMs: values['leader-elect-retry-period'],
   };
   validateElectionTimings(timings);
   const setup = await (await import('./kube-setup.ts')).kubeFromFlags(values);
   const { api, keys } = setup;
   // The Lease API is client-node's (the controller loads the cloud SDKs anyway).
   const kc = await setup.kubeConfig();
-  let store: KubeLeaseStore | undefined;
-  let config: NetworkConfig | undefined;
-  const storeFor = (routeDomain: string | undefined): KubeLeaseStore => {
-    store ??= new KubeLeaseStore({
-      api, keys, lifetime: signal, ipv6: config?.ipv6 !== undefined, routeDomain, heartbeatNode: process.env['NODE_NAME'] || undefined,
-      log: (level, msg, fields) => log[level](fields, msg),
-    });
-    return store;
-  };
-  const leases: LeaseReader = {
-    prefixRule: 'at-least-network',
-    list: (sig) => storeFor(undefined).list(sig),
-    watch: (opts) => storeFor(undefined).watch(opts),
-  };
   return {
-    leases,
-    config: async () => (config = await loadNetworkConfig(values['net-config-path'] ?? KUBE_NET_CONFIG_PATH, () => Promise.reject(new Error('unreachable')))),
-    forDomain: (routeDomain, election, identity) => {
-      const s = storeFor(routeDomain);
+    config: () => loadNetworkConfig(values['net-config-path'] ?? KUBE_NET_CONFIG_PATH, () => Promise.reject(new Error('unreachable'))),
+    forDomain: ({ routeDomain, election, identity, config }) => {
+      const store = new KubeLeaseStore({
+        api, keys, lifetime: signal, ipv6: config.ipv6 !== undefined, routeDomain, heartbeatNode: process.env['NODE_NAME'] || undefined,
+        log: (level, msg, fields) => log[level](fields, msg),
+      });
       const namespace = values['leader-elect-resource-namespace'] ?? (process.env['POD_NAMESPACE'] || 'kube-system');
       const name = values['leader-elect-resource-name'] ?? election.kubeLeaseName;
       const elector = new KubeLeaseElector({
         api: kubeLeaseApi(kc), namespace, name, identity, ...timings,
         onEvent: (msg, fields) => log.info(fields ?? {}, msg),
       });
-      return { status: new NodeEventingStatus(s, log), elector, electionName: `leases/${namespace}/${name}` };
+      return { leases: store, status: new NodeEventingStatus(store, log), elector, electionName: `leases/${namespace}/${name}` };
     },
     close: () => api.close(),
   };

@@ -199,7 +199,7 @@ export class KubeClient implements KubeApi {
     };
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = (this.#https ? httpsRequest : httpRequest)(opts, resolve);
-      req.on('error', (err) => reject(signal.aborted && !isCallerAbort(signal, err)
+      req.on('error', (err) => reject(signal.aborted && !isCallerAbort(signal)
         ? new KubeApiError(what, 0, 'Timeout', `no answer within ${timeoutMs} ms`)
         : new KubeApiError(what, 0, 'ConnectionError', err.message)));
       if (body !== undefined) req.write(body);
@@ -226,7 +226,8 @@ function endpointOptions(ep: KubeEndpoint): RequestOptions {
   };
 }
 
-function isCallerAbort(signal: AbortSignal, _err: Error): boolean {
+/** Aborted by the caller (its own reason), not by our deadline (a TimeoutError). */
+function isCallerAbort(signal: AbortSignal): boolean {
   return signal.reason instanceof Error && signal.reason.name !== 'TimeoutError';
 }
 

@@ -30,8 +30,6 @@ export { type KubeLeaseApi, kubeLeaseApi } from './kube-lease-api.ts';
 
 /** client-go's JitterFactor: campaign retries wait RetryPeriod × [1, 2.2). */
 export const JITTER_FACTOR = 1.2;
-/** component-base RecommendedDefaultLeaderElectionConfiguration. */
-export const KUBE_ELECTION_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
 const RELEASE_ATTEMPTS = 3;
 
 export interface ElectionTimings {

@@ -72,15 +72,22 @@ export interface NodeView {
   readonly createdMs: number;
 }
 
-/** Cuts a Node object (as JSON) down to the view: everything else (status.images, conditions…) is dropped. */
-export function nodeView(obj: unknown): NodeView {
+/**
+ * Cuts a Node object (as JSON) down to the view: everything else (status.images,
+ * conditions…) is dropped, and of the annotations only `keys`' and tartan's are kept
+ * (all of them when no keys are given).
+ */
+export function nodeView(obj: unknown, keys?: AnnotationKeys): NodeView {
   const o = (obj ?? {}) as { metadata?: { name?: unknown; annotations?: unknown; creationTimestamp?: unknown }; spec?: { podCIDR?: unknown; podCIDRs?: unknown } };
   const name = o.metadata?.name;
   if (typeof name !== 'string' || name === '') throw new InvalidInputError('node metadata.name', name, 'must be a non-empty string');
   const ann = o.metadata?.annotations;
+  const wanted = keys ? new Set<string>(Object.values(keys)) : undefined;
   const annotations: Record<string, string> = {};
   if (ann && typeof ann === 'object') {
-    for (const [k, v] of Object.entries(ann)) if (typeof v === 'string') annotations[k] = v;
+    for (const [k, v] of Object.entries(ann)) {
+      if (typeof v === 'string' && (!wanted || wanted.has(k) || k.startsWith('tartan.io/'))) annotations[k] = v;
+    }
   }
   const podCIDRs = Array.isArray(o.spec?.podCIDRs) ? o.spec.podCIDRs.filter((c): c is string => typeof c === 'string') : undefined;
   const created = typeof o.metadata?.creationTimestamp === 'string' ? Date.parse(o.metadata.creationTimestamp) : NaN;
@@ -91,14 +98,6 @@ export function nodeView(obj: unknown): NodeView {
     annotations,
     createdMs: Number.isFinite(created) ? created : 0,
   };
-}
-
-/** Only the annotations a keys set cares about (and tartan's): what the node cache keeps. */
-export function keepAnnotations(view: NodeView, keys: AnnotationKeys): NodeView {
-  const wanted = new Set(Object.values(keys));
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(view.annotations)) if (wanted.has(k) || k.startsWith('tartan.io/')) annotations[k] = v;
-  return { ...view, annotations };
 }
 
 /** The node's pod CIDRs by family, flannel's rules: podCIDRs (1–2 entries, one per family) else podCIDR. */

@@ -17,7 +17,7 @@
 import { type Clock, backoffDelay, realClock } from '../util/time.ts';
 import { errorMessage } from '../errors.ts';
 import { type KubeApi, KubeApiError } from './kube-client.ts';
-import { type AnnotationKeys, type NodeView, keepAnnotations, nodeView } from './kube-node.ts';
+import { type AnnotationKeys, type NodeView, nodeView } from './kube-node.ts';
 
 export type NodeChange =
   | { readonly type: 'upsert'; readonly seq: number; readonly before: NodeView | undefined; readonly after: NodeView }
@@ -233,7 +233,7 @@ export class NodeCache {
 
   #cut(obj: unknown): NodeView | undefined {
     try {
-      return keepAnnotations(nodeView(obj), this.#o.keys);
+      return nodeView(obj, this.#o.keys);
     } catch (err) {
       this.#o.onLog?.('warn', 'ignoring a node object without a name', { err: errorMessage(err) });
       return undefined;

@@ -55,6 +55,8 @@ export class KubeLeaseStore implements LeaseReader, LeaseHolder, RouteStatusStor
   readonly #o: KubeLeaseStoreOptions;
   readonly #clock: Clock;
   #heartbeatWarned = false;
+  /** Each view parsed once: a NodeView is never changed, a changed Node arrives as a new view. */
+  readonly #parsed = new WeakMap<NodeView, NodeLease>();
 
   constructor(o: KubeLeaseStoreOptions) {
     this.#o = o;
@@ -67,8 +69,14 @@ export class KubeLeaseStore implements LeaseReader, LeaseHolder, RouteStatusStor
     await this.cache.synced(signal);
   }
 
+  /** The view as a lease (revision 0: a Node has no etcd revision; watch events carry the cache's sequence). */
   #lease(view: NodeView): NodeLease {
-    return nodeLease(view, this.#o.keys, { ipv6: this.#o.ipv6, revision: this.cache.seq });
+    let parsed = this.#parsed.get(view);
+    if (!parsed) {
+      parsed = nodeLease(view, this.#o.keys, { ipv6: this.#o.ipv6, revision: 0 });
+      this.#parsed.set(view, parsed);
+    }
+    return parsed;
   }
 
   // ---- LeaseReader ----

@@ -3,25 +3,15 @@
 // stdout, reasons on stderr.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, type EtcdLeaseStore } from '../../src/lease/index.ts';
 import { type AwsEmulator, startAwsEmulator } from '../emulators/aws-ec2/emulator.ts';
 import { sharedEtcd } from '../support/etcd.ts';
 import { freePort } from '../support/ports.ts';
-import { putStatus, seedMac, seedStore, subnet } from './support.ts';
+import { type CliRun, auditCli, putStatus, seedMac, seedStore, subnet } from './support.ts';
 
-interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
-
-function tartan(args: readonly string[]): Promise<Run> {
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'secret', NO_COLOR: undefined, TARTAN_TEST_ETCD: undefined };
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['src/cli/main.ts', 'audit', ...args], { timeout: 60_000, env }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const tartan = (args: readonly string[]): Promise<CliRun> => auditCli(args, { AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'secret', TARTAN_TEST_ETCD: undefined });
 
 describe('tartan audit (the CLI, as a process)', () => {
   let etcd: Awaited<ReturnType<typeof sharedEtcd>>;

@@ -4,7 +4,6 @@
 // apiserver, none to the cloud. Exit 0 clean, 1 drift, 2 could not audit.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,17 +11,9 @@ import { type AwsEmulator, startAwsEmulator } from '../emulators/aws-ec2/emulato
 import { kubeHarness } from '../emulators/kube-apiserver/fixture.ts';
 import { ROUTE_STATUS_ANNOTATION, annotationKeys, heartbeatAnnotation } from '../../src/lease/kube-node.ts';
 import { encodeHeartbeat, encodeRouteStatus } from '../../src/lease/route-status.ts';
+import { type CliRun, auditCli } from './support.ts';
 
-interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
-
-function tartan(args: readonly string[]): Promise<Run> {
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDKUBECLI', AWS_SECRET_ACCESS_KEY: 'secret', NO_COLOR: undefined, NODE_NAME: undefined };
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['src/cli/main.ts', 'audit', ...args], { timeout: 60_000, env }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const tartan = (args: readonly string[]): Promise<CliRun> => auditCli(args, { AWS_ACCESS_KEY_ID: 'AKIDKUBECLI', AWS_SECRET_ACCESS_KEY: 'secret', NODE_NAME: undefined });
 
 const keys = annotationKeys();
 

@@ -1,6 +1,7 @@
 // Shared setup for the audit's integration tests: leases and route status written
 // straight into a real etcd (flannel's keys), and one call that audits and renders
 // the way the CLI does.
+import { execFile } from 'node:child_process';
 import type { Etcd3 } from 'etcd3';
 import { audit, deadline, exitCodeFor, renderJson, renderTable, type AuditOptions, type AuditReport } from '../../src/audit/index.ts';
 import { DEFAULT_BUDGET } from '../../src/controller/planner.ts';
@@ -68,4 +69,15 @@ export async function runAudit(store: EtcdLeaseStore, cloud: RouteTableReader | 
     json: JSON.parse(renderJson(report)) as AuditReport,
     code: exitCodeFor(report),
   };
+}
+
+export interface CliRun { readonly code: number; readonly stdout: string; readonly stderr: string }
+
+/** `tartan audit …` as a process, as a user runs it, with `env` over this process's environment (undefined removes a variable). */
+export function auditCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['src/cli/main.ts', 'audit', ...args], { timeout: 60_000, env: { ...process.env, NO_COLOR: undefined, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
 }

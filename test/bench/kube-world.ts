@@ -6,10 +6,7 @@
 // inside it listening on 127.0.0.1:<port>, joined by a Unix socket to a relay beside
 // the emulator (as test/lab/kube-cluster.ts does), so nothing is added to the root
 // namespace and the emulator's certificate (SAN 127.0.0.1) holds.
-import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import type { Lease } from '../../src/lease/lease.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
@@ -18,10 +15,8 @@ import { type KubeApiserver, startKubeApiserver } from '../emulators/kube-apiser
 import type { JsonObject } from '../emulators/kube-apiserver/status.ts';
 import { prepareCreate } from '../emulators/kube-apiserver/strategy.ts';
 import { writeKubeconfig } from '../emulators/kube-apiserver/kubeconfig.ts';
-import { type Relay, startRelay } from '../lab/relay.ts';
-import { spawnReady, stopChild } from '../support/process.ts';
+import { bridgeIntoNamespaces } from '../lab/relay.ts';
 
-const RELAY = fileURLToPath(new URL('../lab/relay.ts', import.meta.url));
 const FLANNEL = 'flannel.alpha.coreos.com';
 const NODES = findResource('', 'v1', 'nodes')!;
 
@@ -130,22 +125,7 @@ export function clientKubeconfig(api: KubeApiserver, dir: string, user: string):
 
 /** The emulator at https://127.0.0.1:<port> inside `ns` too; close() stops both relays. */
 export async function reachFromNamespace(api: KubeApiserver, ns: string, dir: string): Promise<{ close(): Promise<void> }> {
-  const socket = join(dir, 'api.sock');
-  const root: Relay = await startRelay({ listen: { path: socket }, connect: { host: '127.0.0.1', port: api.port } });
-  let inside: ChildProcess | undefined;
-  try {
-    inside = (await spawnReady(['ip', 'netns', 'exec', ns, process.execPath, RELAY, '--listen', `tcp:127.0.0.1:${api.port}`, '--connect', `unix:${socket}`])).child;
-  } catch (err) {
-    await root.close();
-    throw err;
-  }
-  return {
-    close: async () => {
-      if (inside) await stopChild(inside);
-      await root.close();
-      rmSync(socket, { force: true });
-    },
-  };
+  return await bridgeIntoNamespaces({ socket: join(dir, 'api.sock'), port: api.port, inside: [{ ns, listen: `tcp:127.0.0.1:${api.port}` }] });
 }
 
 /** A failure with the tail of the process's output that explains it. */

@@ -18,8 +18,9 @@ import { isProgrammed } from '../../src/lease/route-status.ts';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { sharedEtcd, uniquePrefix } from '../support/etcd.ts';
 import {
-  type HybridHost, type PairPath, type PathKind, type SequenceResult, failures, observePaths, pathLines, pathTable, ping, pingMatrix, pingSequence, waitFor, watchKernel,
+  type HybridHost, type PairPath, type PathKind, failures, observePaths, ping, pingMatrix, watchKernel,
 } from '../lab/index.ts';
+import { pingsAcross, settlePaths } from '../lab/hybrid-paths.ts';
 import { ipBatch } from '../lab/netns.ts';
 import { type HybridWorld, startHybridWorld } from '../lab/hybrid-world.ts';
 
@@ -39,34 +40,14 @@ describe('hybrid: VPC routes for cloud peers, vxlan / host-gw for the rest', { s
     if (from.kind === 'cloud' && to.kind === 'cloud' && routed.has(to)) return 'cloud';
     return 'vxlan';
   };
-  const expectedLines = (hosts: readonly HybridHost[], routed: ReadonlySet<HybridHost>): string[] =>
-    pathLines(hosts.flatMap((from) => hosts.filter((to) => to !== from).map((to) => ({ from, to, path: expected(from, to, routed), vxlanObjects: [] }))));
   const details = (): string => world.cluster.logTail();
-  const settle = async (hosts: readonly HybridHost[], routed: ReadonlySet<HybridHost>): Promise<PairPath[]> => {
-    const want = expectedLines(hosts, routed);
-    let last: PairPath[] = [];
-    await waitFor('the expected paths', async () => {
-      last = await observePaths(world.lab, world.vpc, hosts);
-      return JSON.stringify(pathLines(last)) === JSON.stringify(want);
-    }, { timeoutMs: 30_000, details: () => `${pathTable(last, hosts)}\n${details()}` });
-    return last;
-  };
+  const settle = (hosts: readonly HybridHost[], routed: ReadonlySet<HybridHost>): Promise<PairPath[]> =>
+    settlePaths({ lab: world.lab, clouds: world.vpc, hosts, want: (from, to) => expected(from, to, routed), details });
   const podsOf = (hosts: readonly HybridHost[]) => hosts.flatMap((h) => h.pods);
-  /** Runs `step` under 50 pings/s each way between c1's and c2's pods; asserts none was lost and at least `min` answered. */
-  const withoutLoss = async (min: number, step: () => Promise<void>): Promise<void> => {
-    const streams = [pingSequence(c1.pods[0]!.ns, c2.pods[0]!.ip), pingSequence(c2.pods[0]!.ns, c1.pods[0]!.ip)];
-    let results: SequenceResult[];
-    try {
-      await step();
-      await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      results = await Promise.all(streams.map((s) => s.stop()));
-    }
-    for (const r of results) {
-      assert.deepEqual(r.missing, [], r.output.slice(-600));
-      assert.ok(r.answered >= min, `only ${r.answered} replies`);
-    }
-  };
+  /** Runs `step` under 50 pings/s each way between c1's and c2's pods; none may be lost and at least `min` must answer. */
+  const withoutLoss = (min: number, step: () => Promise<void>): Promise<void> =>
+    pingsAcross([[c1.pods[0]!, c2.pods[0]!], [c2.pods[0]!, c1.pods[0]!]], min, step);
+
 
   before(async () => {
     etcd = await sharedEtcd();

@@ -23,16 +23,15 @@ import type { Etcd3 } from 'etcd3';
 import { parseEnvFile } from '../../src/agent/subnet-env.ts';
 import { EtcdLeaseStore, type Lease, type RouteStatus, createEtcdClient, subnetKey } from '../../src/lease/index.ts';
 import { firstHost } from '../../src/net/cidr.ts';
-import { collectOutput, spawnTracked, stopChild } from '../support/process.ts';
+import { spawnTracked, stopChild } from '../support/process.ts';
 import type { HybridHost, HybridLab } from './hybrid.ts';
-import { startRelay } from './relay.ts';
+import { bridgeIntoNamespaces } from './relay.ts';
 import type { LabVpc } from './vpc.ts';
 import type { LabGce } from './hybrid-gce.ts';
 
 export type LabCloud = 'aws' | 'gce';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const RELAY = fileURLToPath(new URL('./relay.ts', import.meta.url));
 /** Node's compile cache for the child processes: halves their start-up CPU (they load the same files). */
 const COMPILE_CACHE = join(tmpdir(), 'tartan-node-compile-cache');
 
@@ -144,20 +143,10 @@ export async function startHybridCluster(lab: HybridLab, vpc: LabVpc, o: HybridC
 
 /** etcd on 127.0.0.1 in the root namespace, reachable at <serviceIp>:2379 from every lab host (see the header). */
 async function bridgeEtcd(lab: HybridLab, etcdEndpoint: string, workDir: string): Promise<{ stop(): Promise<void> }> {
-  const socket = join(workDir, 'etcd.sock');
-  const root = await startRelay({ listen: { path: socket }, connect: { host: '127.0.0.1', port: Number(new URL(etcdEndpoint).port) } });
-  try {
-    const inVpc = await spawnReady(['ip', 'netns', 'exec', lab.vpcRouter, process.execPath, RELAY, '--listen', `tcp:${lab.serviceIp}:2379`, '--connect', `unix:${socket}`]);
-    return {
-      stop: async () => {
-        await stopChild(inVpc);
-        await root.close();
-      },
-    };
-  } catch (err) {
-    await root.close();
-    throw err;
-  }
+  const bridge = await bridgeIntoNamespaces({
+    socket: join(workDir, 'etcd.sock'), port: Number(new URL(etcdEndpoint).port), inside: [{ ns: lab.vpcRouter, listen: `tcp:${lab.serviceIp}:2379` }],
+  });
+  return { stop: () => bridge.close() };
 }
 
 function agentArgv(o: { lab: HybridLab; domain: string; host: HybridHost; workDir: string; prefix: string; resync?: string | undefined; plainVxlan?: boolean | undefined }): string[] {
@@ -210,20 +199,6 @@ function envFile(workDir: string, host: HybridHost): string {
   return join(workDir, `${host.ns}.env`);
 }
 
-/** Spawns a process that prints one line when it is ready (the relay). */
-async function spawnReady(argv: readonly string[]): Promise<ChildProcess> {
-  const child = spawnTracked(argv[0]!, argv.slice(1));
-  const out = collectOutput(child);
-  const deadline = Date.now() + 15_000;
-  while (!out.lines.some((l) => l.startsWith('{'))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(`${argv.join(' ')} did not start: ${out.text()}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return child;
-}
 
 /** Waits until the agent wrote its subnet.env (FLANNEL_MTU appears; the seed, if any, has none) and checks it took the planned subnet. */
 export async function waitSubnetEnv(host: HybridHost, file: string, agent: ChildProcess): Promise<number> {

@@ -11,18 +11,16 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatCidr } from '../../src/net/cidr.ts';
 import { type KubeApiserver, startKubeApiserver } from '../emulators/kube-apiserver/server.ts';
 import { rawRequest, type RawResponse } from '../emulators/kube-apiserver/fixture.ts';
 import { writeKubeconfig } from '../emulators/kube-apiserver/kubeconfig.ts';
 import { uniquePrefix } from '../support/etcd.ts';
-import { spawnReady, spawnTracked, stopChild } from '../support/process.ts';
+import { spawnTracked, stopChild } from '../support/process.ts';
 import { MAIN, subnetFileOf } from './agents.ts';
 import type { Lab, LabHost } from './lab.ts';
-import { type Relay, startRelay } from './relay.ts';
+import { bridgeIntoNamespaces } from './relay.ts';
 
-const RELAY = fileURLToPath(new URL('./relay.ts', import.meta.url));
 const COMPILE_CACHE = join(tmpdir(), 'tartan-node-compile-cache');
 
 export interface KubeLabOptions {
@@ -59,20 +57,13 @@ export async function startKubeLab(lab: Lab, o: KubeLabOptions): Promise<KubeLab
   writeFileSync(netConfPath, JSON.stringify({ Network: lab.network, Backend: o.backend ?? { Type: 'vxlan' } }));
   const kubeconfig = writeKubeconfig({ path: join(dir, 'hosts.kubeconfig'), server: `https://127.0.0.1:${api.port}`, token: api.adminToken, caPem: api.caPem, userName: 'admin' });
   const agents = new Map<LabHost, ChildProcess>();
-  let rootRelay: Relay | undefined;
-  const hostRelays: ChildProcess[] = [];
+  let bridge: { close(): Promise<void> } | undefined;
   const connect = async (): Promise<void> => {
-    rootRelay = await startRelay({ listen: { path: socket }, connect: { host: '127.0.0.1', port: api.port } });
-    for (const h of lab.hosts) {
-      const { child } = await spawnReady(['ip', 'netns', 'exec', h.ns, process.execPath, RELAY, '--listen', `tcp:127.0.0.1:${api.port}`, '--connect', `unix:${socket}`]);
-      hostRelays.push(child);
-    }
+    bridge = await bridgeIntoNamespaces({ socket, port: api.port, inside: lab.hosts.map((h) => ({ ns: h.ns, listen: `tcp:127.0.0.1:${api.port}` })) });
   };
   const disconnect = async (): Promise<void> => {
-    await Promise.all(hostRelays.splice(0).map((c) => stopChild(c)));
-    await rootRelay?.close();
-    rootRelay = undefined;
-    rmSync(socket, { force: true });
+    await bridge?.close();
+    bridge = undefined;
   };
   try {
     await connect();
@@ -117,8 +108,8 @@ export async function startKubeLab(lab: Lab, o: KubeLabOptions): Promise<KubeLab
       return child ? stopChild(child, signal) : null;
     },
     setReachable: async (reachable) => {
-      if (reachable && !rootRelay) await connect();
-      if (!reachable && rootRelay) await disconnect();
+      if (reachable && !bridge) await connect();
+      if (!reachable && bridge) await disconnect();
     },
     logTail: (h, n = 20) => {
       try {

@@ -8,9 +8,12 @@
 // In-process: startRelay({ listen, connect }). As a process inside a namespace:
 //   ip netns exec <ns> node test/lab/relay.ts --listen tcp:10.10.255.1:2379 --connect unix:/tmp/…/etcd.sock
 // prints one JSON line `{"listening":…}` when ready and stops on SIGTERM.
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spawnReady, stopChild } from '../support/process.ts';
 
 export type RelayEndpoint = { readonly host: string; readonly port: number } | { readonly path: string };
 
@@ -51,6 +54,33 @@ export async function startRelay(o: { listen: RelayEndpoint; connect: RelayEndpo
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * A TCP port of 127.0.0.1 in the root namespace, reachable inside network namespaces:
+ * a relay process in each namespace listens on `listen` there (`tcp:<ip>:<port>`), all
+ * joined through the Unix socket `socket` to one relay here that connects to the port.
+ * close() stops every relay and removes the socket.
+ */
+export async function bridgeIntoNamespaces(o: { socket: string; port: number; inside: readonly { ns: string; listen: string }[] }): Promise<{ close(): Promise<void> }> {
+  const root = await startRelay({ listen: { path: o.socket }, connect: { host: '127.0.0.1', port: o.port } });
+  const children: ChildProcess[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(children.splice(0).map((c) => stopChild(c)));
+    await root.close();
+    rmSync(o.socket, { force: true });
+  };
+  try {
+    for (const i of o.inside) {
+      children.push((await spawnReady(['ip', 'netns', 'exec', i.ns, process.execPath, SELF, '--listen', i.listen, '--connect', `unix:${o.socket}`])).child);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { close };
 }
 
 if (import.meta.main) {
